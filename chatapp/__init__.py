@@ -1,0 +1,1 @@
+"""chatapp: a real-time chat web application written entirely in Python."""

@@ -1,0 +1,73 @@
+"""The application factory and the entry point.
+
+Nothing is built at import time: NiceGUI's test reset re-imports page modules between tests while other module
+state survives, so engine, broker, hub and services are made here, once per ``create_app`` call.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from nicegui import app, core
+from sqlalchemy import Engine
+
+from chatapp.broker import Broker, make_broker
+from chatapp.db import make_engine, migrate
+from chatapp.realtime import Hub
+from chatapp.security import PasswordHasher
+from chatapp.services.tx import Deps, ServiceRunner
+from chatapp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChatApp:
+    """Everything a page needs, handed to each page module's ``register``."""
+
+    settings: Settings
+    engine: Engine
+    broker: Broker
+    hub: Hub
+    run: ServiceRunner
+    """``await chat.run(service_fn, actor_id=..., ...)``: the only way pages change or read data."""
+
+
+def create_app(settings: Settings) -> ChatApp:
+    """Build the app for ``settings``: database migrated, broker and hub wired, pages registered."""
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    broker = make_broker(settings.redis_url, settings.redis_prefix)
+    hub = Hub(broker)
+    hasher = PasswordHasher(memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost)
+    runner = ServiceRunner(engine, broker, Deps(hasher=hasher, settings=settings))
+    chat = ChatApp(settings=settings, engine=engine, broker=broker, hub=hub, run=runner)
+
+    app.on_startup(broker.start)
+    app.on_shutdown(broker.stop)
+    app.on_shutdown(runner.shutdown)
+    app.on_shutdown(engine.dispose)
+    _check_socket_origin(settings)
+
+    from pages import register_all
+
+    register_all(chat)
+    app.state.chatapp = chat
+    return chat
+
+
+def _check_socket_origin(settings: Settings) -> None:
+    """NiceGUI's socket.io server accepts any Origin; accept only our own (or the configured public origin), so
+    another site cannot open a socket with a visitor's cookies."""
+    if settings.public_origin:
+        core.sio.eio.cors_allowed_origins = [settings.public_origin.rstrip('/')]
+    else:
+        core.sio.eio.cors_allowed_origins = None  # engine.io's same-origin check: scheme://Host of the request
+
+
+def main() -> None:
+    """``python -m chatapp``: see ``chatapp.cli``."""
+    from chatapp.cli import run_cli
+
+    run_cli()

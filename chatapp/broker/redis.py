@@ -1,0 +1,131 @@
+"""The broker for several processes: Redis pub/sub on one channel, ``{prefix}:events``.
+
+Pub/sub keeps nothing for a subscriber that is away, so the listener owns its reconnection (redis-py's silent
+retry is switched off): it then knows when a gap happened and asks the views to catch up from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+from chatapp.broker.base import Broker
+from chatapp.events import Event, decode, encode
+
+log = logging.getLogger(__name__)
+
+SOCKET_TIMEOUT = 5.0
+"""Seconds to connect or to answer a command, so that a dead server fails a call instead of hanging it."""
+HEARTBEAT = 5.0
+"""Seconds of silence after which the listener pings; a second silent period means the connection is dead (TCP
+alone can take minutes to notice a vanished peer)."""
+BACKOFF_MIN, BACKOFF_MAX = 0.1, 2.0
+"""Seconds between reconnection attempts, doubling from the first to the second."""
+
+
+class RedisBroker(Broker):
+    """Publishes on a pooled connection and listens on a dedicated pub/sub connection with one task per process."""
+
+    def __init__(self, url: str, *, prefix: str = 'chatapp', start_timeout: float = 10.0) -> None:
+        super().__init__()
+        self.channel = f'{prefix}:events'
+        self.listener_name = f'{prefix}:listener:{uuid.uuid4().hex[:12]}'
+        """The pub/sub connection's ``CLIENT SETNAME``, to find this process's listener in ``CLIENT LIST``."""
+        self._start_timeout = start_timeout
+        # No I/O here: both clients connect lazily, in the event loop that first uses them.
+        self._publisher = Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,
+                                         client_name=f'{prefix}:publisher',
+                                         # One immediate retry replaces a pooled connection that died while idle;
+                                         # timeouts are not retried, as the event may already have gone out.
+                                         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)))
+        self._subscriber = Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,
+                                          client_name=self.listener_name, retry=Retry(NoBackoff(), 0))
+        self._subscribed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start the listener unless it runs, and return once it is subscribed, so that an event published next is
+        heard; raise ``ConnectionError`` if that takes longer than ``start_timeout``."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._listen(), name='chatapp-redis-broker')
+        try:
+            await asyncio.wait_for(self._subscribed.wait(), self._start_timeout)
+        except TimeoutError:
+            await self.stop()
+            raise ConnectionError(f'could not subscribe to Redis channel {self.channel!r}') from None
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._subscribed = asyncio.Event()
+        await self._publisher.aclose()
+        await self._subscriber.aclose()
+
+    async def publish(self, event: Event) -> None:
+        """Raises ``redis.exceptions.RedisError`` when Redis cannot be reached."""
+        await self._publisher.publish(self.channel, encode(event))
+
+    async def _listen(self) -> None:
+        """Subscribe, read until the connection fails, back off and do it again, for ever."""
+        delay = BACKOFF_MIN
+        while True:
+            try:
+                async with self._subscriber.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    await _confirmed(pubsub)
+                    delay = BACKOFF_MIN
+                    resubscribed = self._subscribed.is_set()
+                    self._subscribed.set()
+                    if resubscribed:
+                        log.info('subscribed to %s again; resynchronising views', self.channel)
+                        await self._resync()
+                    await self._read(pubsub)
+            except (RedisError, OSError) as error:
+                log.warning('Redis subscription to %s lost (%s); retrying in %.1f s', self.channel, error, delay)
+            except Exception:
+                log.exception('Redis listener on %s failed; retrying in %.1f s', self.channel, delay)
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, BACKOFF_MAX)
+
+    async def _read(self, pubsub: PubSub) -> None:
+        """Deliver messages until the connection fails or stays silent through a ping."""
+        pinged = False
+        while True:
+            message = await pubsub.get_message(timeout=HEARTBEAT)
+            if message is None:
+                if pinged:
+                    raise RedisConnectionError(f'no answer to a ping within {HEARTBEAT} s')
+                await pubsub.ping()
+                pinged = True
+                continue
+            pinged = False
+            if message['type'] == 'message':
+                await self._receive(message['data'])
+
+    async def _receive(self, data: bytes) -> None:
+        try:
+            event = decode(data)
+        except ValueError:
+            # The payload is not logged: it may hold someone's private message.
+            log.warning('skipped a malformed event (%d bytes) on %s', len(data), self.channel)
+            return
+        await self._deliver(event)
+
+
+async def _confirmed(pubsub: PubSub) -> None:
+    """Wait for the server's answer to SUBSCRIBE: only from then on is a published event heard."""
+    message = await pubsub.get_message(timeout=SOCKET_TIMEOUT)
+    if message is None or message['type'] != 'subscribe':
+        raise RedisConnectionError(f'SUBSCRIBE was not confirmed (got {message!r})')

@@ -1,0 +1,72 @@
+"""The hub: takes broker events and hands each to the open views of the users it names, in this process.
+
+Views register with the NiceGUI client that shows them and leave when that client is deleted, so the hub never holds
+a closed page. A view must tolerate hearing an event twice and catch up from the database in ``resync``: that is
+what makes delivery exactly-once on screen although the broker only promises at-most-once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Protocol
+
+from nicegui import Client
+
+from chatapp.broker import Broker
+from chatapp.events import Event
+
+log = logging.getLogger(__name__)
+
+
+class View(Protocol):
+    """Anything on a page that reacts to events for one user."""
+
+    async def handle(self, event: Event) -> None:
+        """React to ``event``; called only for events that name this view's user."""
+
+    async def resync(self) -> None:
+        """Catch up from the database after events may have been missed."""
+
+
+class Hub:
+    """One per process; see the module docstring."""
+
+    def __init__(self, broker: Broker) -> None:
+        self._views: defaultdict[int, set[View]] = defaultdict(set)
+        broker.subscribe(self.dispatch)
+        broker.on_resync(self.resync_all)
+
+    def attach(self, user_id: int, view: View, client: Client) -> None:
+        """Deliver ``user_id``'s events to ``view`` until ``client`` is deleted; resync it whenever its browser
+        reconnects, since UI updates replayed by NiceGUI are not a guarantee about chat messages."""
+        self._views[user_id].add(view)
+        client.on_delete(lambda: self.detach(user_id, view))
+        client.on_connect(view.resync)
+
+    def detach(self, user_id: int, view: View) -> None:
+        """Forget ``view``."""
+        views = self._views.get(user_id)
+        if views is not None:
+            views.discard(view)
+            if not views:
+                del self._views[user_id]
+
+    def view_count(self) -> int:
+        """How many views are attached (for tests and metrics)."""
+        return sum(len(views) for views in self._views.values())
+
+    async def dispatch(self, event: Event) -> None:
+        """Hand ``event`` to each attached view of each recipient; one failing view does not stop the others."""
+        for user_id in event.recipients:
+            for view in list(self._views.get(user_id, ())):
+                try:
+                    await view.handle(event)
+                except Exception:
+                    log.exception('view failed to handle %s', type(event).__name__)
+
+    async def resync_all(self) -> None:
+        """Ask every view to catch up from the database (after the broker lost its connection)."""
+        views = [view for views in self._views.values() for view in views]
+        await asyncio.gather(*(view.resync() for view in views), return_exceptions=True)

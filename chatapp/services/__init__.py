@@ -1,0 +1,1 @@
+"""All state changes live here: plain functions ``fn(tx, *, actor_id, ...)`` run by ``ServiceRunner``."""

@@ -1,0 +1,162 @@
+"""Accounts: sign up under the username and password rules, and log in with throttling that every process shares.
+
+No events: nobody else needs to hear of a new account or of a login.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+
+from sqlalchemy import exc
+from sqlmodel import col, delete, select
+
+from chatapp.clock import as_utc, utcnow
+from chatapp.errors import Conflict, Invalid, Throttled
+from chatapp.schemas import UserPublic
+from chatapp.services.tx import Tx
+from chatapp.services.users import find_by_username
+from models import LoginFailure, User
+
+USERNAME_MIN, USERNAME_MAX = 3, 32
+USERNAME_CHARACTERS = re.compile(r'[a-z0-9_.-]+')
+DISPLAY_NAME_MAX = 64
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+CLIENT_FAILURES_FACTOR = 4
+"""A client (one address) may fail this many times more often than one username: people share addresses."""
+KEY_MAX = 160
+WRONG_CREDENTIALS = 'Wrong username or password.'
+TAKEN = 'That username is taken.'
+# Bidirectional embeddings, overrides and isolates reorder the text around a name: a way to impersonate someone.
+BIDI_CONTROLS = frozenset('\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069')
+
+
+def signup(tx: Tx, *, username: str, password: str, display_name: str = '') -> UserPublic:
+    """Create an account; the username is stored lower-case, so 'Alice' and 'alice' are one name."""
+    name = normalize_username(username)
+    shown = clean_display_name(display_name)
+    check_password(password)
+    # Before the first query: the session holds no connection while argon2 works.
+    password_hash = tx.deps.hasher.hash(password)
+    if find_by_username(tx.session, name) is not None:
+        raise Conflict(TAKEN)
+    user = User(username=name, display_name=shown, password_hash=password_hash)
+    try:
+        with tx.session.begin_nested():
+            tx.session.add(user)
+    except exc.IntegrityError:  # a concurrent signup took the name after our check: the unique index says so
+        raise Conflict(TAKEN) from None
+    return UserPublic.model_validate(user)
+
+
+def authenticate(tx: Tx, *, username: str, password: str, client_key: str) -> UserPublic:
+    """The account when ``password`` is right; ``Invalid`` with one message whether the username or the password is
+    wrong, ``Throttled`` after too many failures of this username or of this client (``client_key``: its address).
+
+    Every attempt is first stored as a failure and committed, then checked against the limits, and only then is the
+    password verified; a success deletes it again. Storing first means that (1) the failure survives the rollback
+    that the runner does when we raise ``Invalid``, and (2) concurrent attempts see each other, so no burst of
+    parallel guesses can verify more passwords than the limit allows. A throttled attempt verifies nothing and is
+    not counted: otherwise someone could keep an account locked for ever by going on trying.
+    Failures of unknown usernames count too, so that throttling does not tell which usernames exist.
+    """
+    settings = tx.deps.settings
+    name = username.strip().lower()
+    user_key, client = f'user:{name}'[:KEY_MAX], f'client:{client_key}'[:KEY_MAX]
+    now = utcnow()
+    window = timedelta(seconds=settings.login_window_seconds)
+    attempt = _store_attempt(tx, [user_key, client], now, window)
+
+    wait = max(_wait(tx, user_key, settings.login_max_failures, now, window, attempt),
+               _wait(tx, client, settings.login_max_failures * CLIENT_FAILURES_FACTOR, now, window, attempt))
+    if wait:
+        tx.session.exec(delete(LoginFailure).where(col(LoginFailure.id).in_(attempt)))
+        tx.session.commit()  # kept although we raise: the runner rolls back on exceptions
+        raise Throttled(f'Too many failed attempts. Try again in {wait} seconds.', retry_after=wait)
+
+    user = find_by_username(tx.session, name)
+    tx.session.commit()  # end the read: no connection is held while argon2 works
+    if user is None:
+        # Spend a verification's time anyway: a quicker answer would tell that this username does not exist.
+        tx.deps.hasher.dummy_verify()
+        raise Invalid(WRONG_CREDENTIALS)
+    if not tx.deps.hasher.verify(password, user.password_hash):
+        raise Invalid(WRONG_CREDENTIALS)  # the attempt stays stored as a failure: it was committed above
+    new_hash = tx.deps.hasher.hash(password) if tx.deps.hasher.needs_rehash(user.password_hash) else None
+
+    tx.session.exec(delete(LoginFailure).where(col(LoginFailure.key) == user_key))
+    tx.session.exec(delete(LoginFailure).where(col(LoginFailure.id).in_(attempt)))
+    if new_hash is not None:
+        user.password_hash = new_hash
+        tx.session.add(user)
+    return UserPublic.model_validate(user)
+
+
+def normalize_username(username: str) -> str:
+    """The stored form of ``username`` (stripped, lower-case), or ``Invalid`` saying the rule it breaks."""
+    name = username.strip().lower()
+    if not USERNAME_MIN <= len(name) <= USERNAME_MAX:
+        raise Invalid(f'A username has {USERNAME_MIN} to {USERNAME_MAX} characters.')
+    if not USERNAME_CHARACTERS.fullmatch(name):
+        raise Invalid('A username may contain only letters a-z, digits 0-9 and the characters _ . -')
+    return name
+
+
+def clean_display_name(display_name: str) -> str:
+    """The stored form of a display name (stripped, NFC), or ``Invalid``; empty means 'show the username'."""
+    shown = unicodedata.normalize('NFC', display_name.strip())
+    if len(shown) > DISPLAY_NAME_MAX:
+        raise Invalid(f'A display name has at most {DISPLAY_NAME_MAX} characters.')
+    if any(unicodedata.category(c) in {'Cc', 'Cs', 'Zl', 'Zp'} or c in BIDI_CONTROLS for c in shown):
+        raise Invalid('A display name cannot contain line breaks, tabs or other control characters.')
+    return shown
+
+
+def check_password(password: str) -> None:
+    """``Invalid`` unless ``password`` is 8 to 128 characters long and not a well-known one. No composition rules:
+    length and rarity make a password strong, required symbols do not (NIST SP 800-63B)."""
+    if len(password) < PASSWORD_MIN:
+        raise Invalid(f'Use at least {PASSWORD_MIN} characters for your password.')
+    if len(password) > PASSWORD_MAX:
+        raise Invalid(f'Use at most {PASSWORD_MAX} characters for your password.')
+    if password.strip().lower() in common_passwords():
+        raise Invalid('This password is too common; choose another.')
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """About 20,000 passwords that attackers try first, lower-case (Django's list: see chatapp/data/README.md)."""
+    data = resources.files('chatapp').joinpath('data/common-passwords.txt.gz').read_bytes()
+    lines = gzip.decompress(data).decode('utf-8').splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip())
+
+
+def _store_attempt(tx: Tx, keys: list[str], now: datetime, window: timedelta) -> list[int]:
+    """Record the attempt as a failure of each key and commit; also forget every failure older than the window
+    (the table stays as small as the recent failures)."""
+    tx.session.exec(delete(LoginFailure).where(col(LoginFailure.at) < now - window))
+    rows = [LoginFailure(key=key, at=now) for key in keys]
+    tx.session.add_all(rows)
+    tx.session.commit()
+    return [row.id for row in rows if row.id is not None]
+
+
+def _wait(tx: Tx, key: str, limit: int, now: datetime, window: timedelta, attempt: Sequence[int]) -> int:
+    """Seconds until ``key`` has fewer than ``limit`` other failures in the window (0: not throttled).
+
+    That is when the ``limit``-th newest of them leaves the window: with exactly ``limit`` failures, the oldest."""
+    newest = tx.session.exec(
+        select(LoginFailure.at)
+        .where(col(LoginFailure.key) == key, col(LoginFailure.at) >= now - window, col(LoginFailure.id).not_in(attempt))
+        .order_by(col(LoginFailure.at).desc())
+        .limit(limit)
+    ).all()
+    if len(newest) < limit:
+        return 0
+    return max(1, math.ceil((as_utc(newest[-1]) + window - now).total_seconds()))

@@ -1,0 +1,178 @@
+"""Friend requests and friendships. Every function acts for ``actor_id`` and checks what that person may do.
+
+Events: each change emits ``FriendshipChanged`` to exactly the two people concerned; nobody else learns of it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exc, or_
+from sqlmodel import Session, select
+
+from chatapp.clock import utcnow
+from chatapp.errors import Conflict, Invalid, NotFound
+from chatapp.events import FriendshipChanged
+from chatapp.schemas import FriendsOverview, PersonResult, Relation, SearchPage, UserPublic
+from chatapp.services.tx import Tx
+from chatapp.services.users import require_user
+from models import Friendship, FriendshipStatus, User
+
+SEARCH_PAGE_SIZE = 20
+SEARCH_MAX_LENGTH = 64
+
+
+def send_request(tx: Tx, *, actor_id: int, target_id: int) -> Relation:
+    """Ask ``target_id`` to be friends. When they already asked the actor, this accepts instead, so a mutual request
+    becomes a friendship. Returns the new relation."""
+    if actor_id == target_id:
+        raise Invalid('You cannot send a friend request to yourself.')
+    require_user(tx.session, target_id)
+    row = _pair(tx.session, actor_id, target_id)
+    if row is None:
+        low, high = sorted((actor_id, target_id))
+        try:
+            with tx.session.begin_nested():
+                tx.session.add(Friendship(user_low_id=low, user_high_id=high, requester_id=actor_id))
+        except exc.IntegrityError:  # a concurrent request for the same pair won the race: answer it below
+            row = _pair(tx.session, actor_id, target_id)
+            if row is None:
+                raise
+        else:
+            _emit(tx, actor_id, target_id, 'pending')
+            return Relation.REQUESTED
+    if row.status == FriendshipStatus.ACCEPTED:
+        raise Conflict('You are already friends.')
+    if row.requester_id == actor_id:
+        raise Conflict('You have already sent a friend request to this person.')
+    _accept(tx, row, actor_id, target_id)
+    return Relation.FRIENDS
+
+
+def accept_request(tx: Tx, *, actor_id: int, requester_id: int) -> None:
+    """Accept the pending request that ``requester_id`` sent to the actor."""
+    row = _pending_from(tx.session, requester_id, actor_id)
+    _accept(tx, row, actor_id, requester_id)
+
+
+def decline_request(tx: Tx, *, actor_id: int, requester_id: int) -> None:
+    """Refuse the pending request that ``requester_id`` sent to the actor."""
+    tx.session.delete(_pending_from(tx.session, requester_id, actor_id))
+    _emit(tx, actor_id, requester_id, 'removed')
+
+
+def cancel_request(tx: Tx, *, actor_id: int, target_id: int) -> None:
+    """Withdraw the actor's pending request to ``target_id``."""
+    tx.session.delete(_pending_from(tx.session, actor_id, target_id))
+    _emit(tx, actor_id, target_id, 'removed')
+
+
+def unfriend(tx: Tx, *, actor_id: int, friend_id: int) -> None:
+    """End the friendship; the conversation closes for both at once (their views hear ``removed``)."""
+    row = _pair(tx.session, actor_id, friend_id)
+    if row is None or row.status != FriendshipStatus.ACCEPTED:
+        raise NotFound('You are not friends with this person.')
+    tx.session.delete(row)
+    _emit(tx, actor_id, friend_id, 'removed')
+
+
+def overview(tx: Tx, *, actor_id: int) -> FriendsOverview:
+    """The actor's friends, incoming and outgoing requests, each sorted by name."""
+    friends: list[UserPublic] = []
+    incoming: list[UserPublic] = []
+    outgoing: list[UserPublic] = []
+    for row, other in _relations(tx.session, actor_id):
+        person = UserPublic.model_validate(other)
+        if row.status == FriendshipStatus.ACCEPTED:
+            friends.append(person)
+        elif row.requester_id == actor_id:
+            outgoing.append(person)
+        else:
+            incoming.append(person)
+    return FriendsOverview(friends=friends, incoming=incoming, outgoing=outgoing)
+
+
+def relation(tx: Tx, *, actor_id: int, other_id: int) -> Relation:
+    """Where the actor stands with ``other_id``."""
+    return _relation_of(_pair(tx.session, actor_id, other_id), actor_id)
+
+
+def are_friends(session: Session, a: int, b: int) -> bool:
+    """True when ``a`` and ``b`` have an accepted friendship."""
+    row = _pair(session, a, b)
+    return row is not None and row.status == FriendshipStatus.ACCEPTED
+
+
+def search_people(tx: Tx, *, actor_id: int, query: str, page: int = 0) -> SearchPage:
+    """People whose username or display name contains ``query`` (any case), never the actor, a page at a time."""
+    text = query.strip().lower()
+    if not text:
+        raise Invalid('Type part of a name to search.')
+    if len(text) > SEARCH_MAX_LENGTH:
+        raise Invalid(f'Search for at most {SEARCH_MAX_LENGTH} characters.')
+    page = max(page, 0)
+    pattern = '%' + text.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_') + '%'
+    statement = (
+        select(User)
+        .where(User.id != actor_id)
+        .where(or_(User.username.like(pattern, escape='\\'), User.display_name.ilike(pattern, escape='\\')))  # type: ignore[attr-defined]
+        .order_by(User.username)
+        .offset(page * SEARCH_PAGE_SIZE)
+        .limit(SEARCH_PAGE_SIZE + 1)
+    )
+    users = list(tx.session.exec(statement))
+    has_more = len(users) > SEARCH_PAGE_SIZE
+    users = users[:SEARCH_PAGE_SIZE]
+    rows = {(_other_id(row, actor_id)): row for row, _ in _relations(tx.session, actor_id, [u.id for u in users])}
+    results = [PersonResult(user=UserPublic.model_validate(user), relation=_relation_of(rows.get(user.id), actor_id))
+               for user in users]
+    return SearchPage(results=results, page=page, has_more=has_more)
+
+
+def _accept(tx: Tx, row: Friendship, actor_id: int, other_id: int) -> None:
+    row.status = FriendshipStatus.ACCEPTED
+    row.accepted_at = utcnow()
+    tx.session.add(row)
+    _emit(tx, actor_id, other_id, 'accepted')
+
+
+def _emit(tx: Tx, a: int, b: int, status: str) -> None:
+    tx.emit(FriendshipChanged(recipients=(a, b), user_ids=(a, b), status=status))  # type: ignore[arg-type]
+
+
+def _pair(session: Session, a: int, b: int) -> Friendship | None:
+    low, high = sorted((a, b))
+    return session.exec(select(Friendship).where(Friendship.user_low_id == low,
+                                                 Friendship.user_high_id == high)).first()
+
+
+def _pending_from(session: Session, requester_id: int, addressee_id: int) -> Friendship:
+    row = _pair(session, requester_id, addressee_id)
+    if row is None or row.status != FriendshipStatus.PENDING or row.requester_id != requester_id:
+        raise NotFound('There is no pending friend request between you.')
+    return row
+
+
+def _relations(session: Session, actor_id: int, among: list[int | None] | None = None
+               ) -> list[tuple[Friendship, User]]:
+    """The actor's friendship rows with the other person of each, optionally only with people in ``among``."""
+    other = (Friendship.user_low_id + Friendship.user_high_id - actor_id)  # type: ignore[operator]
+    statement = (
+        select(Friendship, User)
+        .join(User, User.id == other)  # type: ignore[arg-type]
+        .where(or_(Friendship.user_low_id == actor_id, Friendship.user_high_id == actor_id))
+        .order_by(User.username)
+    )
+    if among is not None:
+        statement = statement.where(other.in_(among))
+    return [(row, user) for row, user in session.exec(statement)]
+
+
+def _other_id(row: Friendship, actor_id: int) -> int:
+    return row.user_high_id if row.user_low_id == actor_id else row.user_low_id
+
+
+def _relation_of(row: Friendship | None, actor_id: int) -> Relation:
+    if row is None:
+        return Relation.NONE
+    if row.status == FriendshipStatus.ACCEPTED:
+        return Relation.FRIENDS
+    return Relation.REQUESTED if row.requester_id == actor_id else Relation.INCOMING

@@ -1,0 +1,69 @@
+"""Configuration: one pydantic-settings class read from ``CHATAPP_*`` variables and an optional ``.env`` file.
+
+Zero configuration must work, so every field has a safe default except the secret, which is generated once per data
+folder (file mode 0600) rather than shipped: a secret in the source would be everybody's secret.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {'changeme', 'change-me', 'secret', 'please-change', 'dev', 'test'}
+MIN_SECRET_LENGTH = 32
+
+
+def default_data_dir() -> Path:
+    """Where a zero-configuration run keeps its database and secret: the XDG data folder."""
+    base = os.environ.get('XDG_DATA_HOME') or Path.home() / '.local' / 'share'
+    return Path(base) / 'chatapp'
+
+
+class Settings(BaseSettings):
+    """Everything an operator may set; ``python -m chatapp --help`` prints this table."""
+
+    model_config = SettingsConfigDict(env_prefix='CHATAPP_', env_file='.env', extra='ignore')
+
+    data_dir: Path = Field(default_factory=default_data_dir, description='folder for the SQLite database and secret')
+    database_url: str | None = Field(None, description='SQLAlchemy URL; default: SQLite in the data folder')
+    redis_url: str | None = Field(None, description='Redis URL; set it to run several processes side by side')
+    redis_prefix: str = Field('chatapp', description='prefix of every Redis key and channel this app uses')
+    host: str = Field('127.0.0.1', description='interface to listen on')
+    port: int = Field(8080, ge=1, le=65535, description='port to listen on')
+    secret: str | None = Field(None, description='secret for signed cookies and tokens; default: generated file')
+    public_origin: str | None = Field(
+        None, description='origin browsers use (https://chat.example.com) when behind a proxy; default: same host')
+    argon2_memory_kib: int = Field(19456, ge=1024, description='argon2id memory cost in KiB (OWASP minimum 19 MiB)')
+    argon2_time_cost: int = Field(2, ge=1, description='argon2id iterations')
+    login_max_failures: int = Field(5, ge=1, description='failed logins per username before slowing down')
+    login_window_seconds: int = Field(300, ge=1, description='window in which failed logins are counted')
+
+    @field_validator('secret')
+    @classmethod
+    def _refuse_placeholder(cls, value: str | None) -> str | None:
+        if value is not None and (value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH):
+            raise ValueError(f'CHATAPP_SECRET must be a random string of at least {MIN_SECRET_LENGTH} characters')
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or a SQLite file inside the data folder."""
+        return self.database_url or f'sqlite:///{self.data_dir / "chatapp.db"}'
+
+    def resolved_secret(self) -> str:
+        """The configured secret, or one generated once and kept in ``data_dir/secret.key`` readable by us alone."""
+        if self.secret:
+            return self.secret
+        path = self.data_dir / 'secret.key'
+        if path.exists():
+            return path.read_text(encoding='utf-8').strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'w', encoding='utf-8') as file:
+            file.write(value)
+        return value

@@ -1,0 +1,18 @@
+"""NiceGUI pages and components. They call services through ``chat.run`` and render; nothing else."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chatapp.app import ChatApp
+
+
+def register_all(chat: ChatApp) -> None:
+    """Register every page of the app for ``chat``."""
+    from pages import chat_page, dashboard, errors, login, signup, theme
+
+    theme.install()
+    errors.install()
+    for module in (login, signup, dashboard, chat_page):
+        module.register(chat)

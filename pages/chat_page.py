@@ -1,0 +1,209 @@
+"""The one-to-one chat page: the newest messages, earlier ones on demand, new ones live."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from nicegui import Client, background_tasks, ui
+
+from chatapp.app import ChatApp
+from chatapp.clock import as_utc
+from chatapp.errors import NotFound
+from chatapp.events import Event, FriendshipChanged, MessagePosted
+from chatapp.schemas import ChatInfo, MessageData
+from chatapp.services import conversations
+from pages.base_view import SignedInView
+from pages.feedback import Failed
+from pages.frame import frame
+from pages.hooks import hook
+from pages.identity import Identity, anonymous_redirect, require_identity
+
+MAX_SHOWN = 200
+"""Message elements one open view holds at most: older ones leave the page and come back with "load earlier", so a
+page that stays open for days costs the same memory as a fresh one."""
+
+
+def register(chat: ChatApp) -> None:
+    @ui.page('/chat/{username}')
+    async def chat_page(client: Client, username: str):  # type: ignore[no-untyped-def]
+        path = f'/chat/{username}'
+        if redirect := anonymous_redirect(path):
+            return redirect
+        identity = await require_identity(chat, client, path)
+        if identity is None:
+            return None
+        info = await _open(chat, identity, username)
+        with frame('Chat', identity, body_classes='chat-body'):
+            if info is None:
+                _not_available()
+                return None
+            view = ChatView(chat, identity, info)
+        chat.hub.attach(identity.user.id, view, client)
+        await view.catch_up()  # anything sent between reading the page and attaching
+        return None
+
+
+async def _open(chat: ChatApp, identity: Identity, username: str) -> ChatInfo | None:
+    try:
+        return await chat.run(conversations.open_direct, actor_id=identity.user.id, peer_username=username)
+    except NotFound:
+        return None
+
+
+def _not_available() -> None:
+    with hook(ui.card(), 'not-available').classes('glass p-6 self-center items-center gap-3 mt-8'):
+        ui.icon('lock', size='xl', color='primary')
+        ui.label(conversations.NOT_AVAILABLE).classes('text-center')
+        ui.button('Back to friends', on_click=lambda: ui.navigate.to('/')).props('unelevated rounded no-caps')
+
+
+class ChatView(SignedInView):
+    """Shows each message exactly once and in order.
+
+    ``last_seq`` is the newest sequence number shown. A message with ``last_seq + 1`` is appended; one at or below
+    it is a duplicate (the broker's echo of my own message, a replay) and ignored; one further ahead means something
+    was missed, so the view reads the gap from the database, which is the source of truth.
+    """
+
+    def __init__(self, chat: ChatApp, identity: Identity, info: ChatInfo) -> None:
+        super().__init__(chat, identity)
+        self.info = info
+        self.conversation_id = info.conversation_id
+        self.peer = info.peer
+        self.shown: deque[tuple[int, ui.element]] = deque()
+        self.last_seq = 0
+        self.first_seq = 0
+        self.has_earlier = info.has_earlier
+        self.closed = False
+        self._sync_lock = asyncio.Lock()
+        self._sending = False
+        self._build()
+        for message in info.messages:
+            self._append(message)
+        self.first_seq = info.messages[0].seq if info.messages else 0
+        self._scroll_down()
+
+    def _build(self) -> None:
+        with ui.row().classes('w-full items-center gap-2 no-wrap'):
+            ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/')) \
+                .props('flat round dense aria-label="Back to friends"')
+            ui.avatar(self.peer.label[:1].upper(), color='secondary', text_color='white', size='md')
+            with ui.column().classes('gap-0'):
+                hook(ui.label(self.peer.label), 'peer-name').classes('text-lg font-bold leading-tight')
+                ui.label(f'@{self.peer.username}').classes('text-xs muted')
+        with ui.card().classes('glass w-full chat-scroll p-0'):
+            self.scroll = ui.scroll_area().classes('w-full h-full')
+            with self.scroll:
+                self.earlier_button = hook(ui.button('Load earlier messages', on_click=self.load_earlier),
+                                           'load-earlier').props('flat dense no-caps').classes('self-center')
+                self.earlier_button.set_visibility(self.has_earlier)
+                self.empty = ui.label('No messages yet: say hello!').classes('muted self-center mt-4')
+                self.list = hook(ui.column(), 'message-list').classes('w-full gap-1 px-3 pb-2')
+        with ui.row().classes('w-full items-center no-wrap gap-2') as self.composer:
+            self.input = hook(ui.input(placeholder=f'Message {self.peer.label}'), 'message-input') \
+                .classes('flex-grow').props('outlined rounded dense autofocus')
+            self.input.on('keydown.enter', self.send)
+            hook(ui.button(icon='send', on_click=self.send), 'message-send') \
+                .props('round unelevated aria-label=Send')
+        self.closed_note = hook(ui.label('This conversation is closed: you are no longer friends.'),
+                                'conversation-closed').classes('text-negative self-center')
+        self.closed_note.set_visibility(False)
+
+    async def send(self) -> None:
+        """Store the typed message; it shows at once here and reaches every other open view through the hub."""
+        text = self.input.value or ''
+        if self._sending or self.closed:
+            return
+        self._sending = True
+        try:
+            message = await self.act(conversations.send_message, conversation_id=self.conversation_id, body=text)
+        finally:
+            self._sending = False
+        if isinstance(message, Failed):
+            if message.message == conversations.NOT_AVAILABLE:
+                self.close()
+            return
+        if self.input.value == text:
+            self.input.set_value('')
+        self._receive(message)
+
+    async def handle(self, event: Event) -> None:
+        if isinstance(event, MessagePosted) and event.message.conversation_id == self.conversation_id:
+            self._receive(event.message)
+        elif isinstance(event, FriendshipChanged) and self.peer.id in event.user_ids and event.status == 'removed':
+            self.close()
+
+    async def resync(self) -> None:
+        await self.catch_up()
+
+    async def catch_up(self) -> None:
+        """Show whatever the database has after ``last_seq``; serialised so two catch-ups never interleave."""
+        async with self._sync_lock:
+            messages = await self.act(conversations.messages_after, conversation_id=self.conversation_id,
+                                      after_seq=self.last_seq, quiet=True)
+            if isinstance(messages, Failed):
+                if messages.message == conversations.NOT_AVAILABLE:
+                    self.close()
+                return
+            for message in messages:
+                self._receive(message)
+
+    async def load_earlier(self) -> None:
+        """Bring back the page of messages before the oldest one shown."""
+        if not self.has_earlier or not self.shown:
+            return
+        earlier = await self.act(conversations.messages_before, conversation_id=self.conversation_id,
+                                 before_seq=self.first_seq)
+        if isinstance(earlier, Failed):
+            return
+        room = max(MAX_SHOWN - len(self.shown), 0)
+        earlier = earlier[len(earlier) - room:]
+        elements = []
+        for index, message in enumerate(earlier):
+            with self.list:
+                elements.append(self._render(message).move(self.list, target_index=index))
+        for message, element in reversed(list(zip(earlier, elements, strict=True))):
+            self.shown.appendleft((message.seq, element))
+        self.first_seq = self.shown[0][0]
+        self.has_earlier = self.first_seq > 1 and len(self.shown) < MAX_SHOWN
+        self.earlier_button.set_visibility(self.has_earlier)
+
+    def close(self) -> None:
+        """The friendship ended: stop taking input, say why."""
+        if self.closed:
+            return
+        self.closed = True
+        self.composer.set_visibility(False)
+        self.closed_note.set_visibility(True)
+
+    def _receive(self, message: MessageData) -> None:
+        if message.seq <= self.last_seq:
+            return  # already shown
+        if message.seq > self.last_seq + 1:
+            background_tasks.create(self.catch_up(), name='chat catch-up')  # a gap: the database fills it
+            return
+        self._append(message)
+        self._scroll_down()
+
+    def _append(self, message: MessageData) -> None:
+        with self.list:
+            element = self._render(message)
+        self.shown.append((message.seq, element))
+        self.last_seq = message.seq
+        self.empty.set_visibility(False)
+        if len(self.shown) > MAX_SHOWN:
+            _, oldest = self.shown.popleft()
+            self.list.remove(oldest)
+            self.first_seq = self.shown[0][0]
+            self.has_earlier = True
+            self.earlier_button.set_visibility(True)
+
+    def _render(self, message: MessageData) -> ui.element:
+        mine = message.sender_id == self.me
+        stamp = as_utc(message.created_at).strftime('%H:%M UTC')
+        return hook(ui.chat_message(message.body, name='You' if mine else self.peer.label, stamp=stamp, sent=mine),
+                    'message').classes('w-full')
+
+    def _scroll_down(self) -> None:
+        self.scroll.scroll_to(percent=1.0)

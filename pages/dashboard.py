@@ -1,0 +1,173 @@
+"""The dashboard: friends, friend requests and people search, updated live by the other person's actions."""
+
+from __future__ import annotations
+
+from nicegui import Client, background_tasks, ui
+
+from chatapp.app import ChatApp
+from chatapp.events import Event, FriendshipChanged
+from chatapp.schemas import FriendsOverview, PersonResult, Relation, SearchPage, UserPublic
+from chatapp.services import friendships
+from pages.base_view import SignedInView
+from pages.feedback import Failed
+from pages.frame import frame
+from pages.hooks import hook
+from pages.identity import Identity, anonymous_redirect, require_identity
+
+
+def register(chat: ChatApp) -> None:
+    @ui.page('/')
+    async def dashboard_page(client: Client):  # type: ignore[no-untyped-def]
+        if redirect := anonymous_redirect('/'):
+            return redirect
+        identity = await require_identity(chat, client, '/')
+        if identity is None:
+            return None
+        with frame('Friends', identity):
+            view = DashboardView(chat, identity)
+        await view.load()
+        chat.hub.attach(identity.user.id, view, client)
+        return None
+
+
+class DashboardView(SignedInView):
+    """Three glass cards; each list re-renders from the services whenever a friendship of mine changes."""
+
+    def __init__(self, chat: ChatApp, identity: Identity) -> None:
+        super().__init__(chat, identity)
+        self.overview = FriendsOverview(friends=[], incoming=[], outgoing=[])
+        self.search: SearchPage | None = None
+        self.query = ''
+        with ui.element('div').classes('w-full grid gap-4 grid-cols-1 md:grid-cols-2 lg:grid-cols-3'):
+            with ui.card().classes('glass p-4 gap-2'):
+                ui.label('Friends').classes('text-lg font-bold')
+                self.friends_list()
+            with ui.card().classes('glass p-4 gap-2'):
+                ui.label('Friend requests').classes('text-lg font-bold')
+                self.requests_list()
+            with ui.card().classes('glass p-4 gap-2'):
+                ui.label('Find people').classes('text-lg font-bold')
+                with ui.row().classes('w-full items-center no-wrap gap-2'):
+                    self.search_input = hook(ui.input(placeholder='Name or username'), 'search-input') \
+                        .classes('flex-grow').props('dense outlined clearable maxlength=64')
+                    self.search_input.on('keydown.enter', lambda: self.run_search(0))
+                    hook(ui.button(icon='search', on_click=lambda: self.run_search(0)), 'search-submit') \
+                        .props('round unelevated aria-label=Search')
+                self.search_results()
+
+    async def load(self) -> None:
+        """Read the lists (and re-run the current search, whose relations may have changed)."""
+        overview = await self.act(friendships.overview, quiet=True)
+        if isinstance(overview, FriendsOverview):
+            self.overview = overview
+            self.friends_list.refresh()
+            self.requests_list.refresh()
+        if self.search is not None:
+            await self.run_search(self.search.page, quiet=True)
+
+    async def handle(self, event: Event) -> None:
+        if isinstance(event, FriendshipChanged):
+            background_tasks.create(self.load(), name='dashboard reload')
+
+    async def resync(self) -> None:
+        await self.load()
+
+    async def run_search(self, page: int, *, quiet: bool = False) -> None:
+        if not quiet:
+            self.query = self.search_input.value or ''
+        result = await self.act(friendships.search_people, query=self.query, page=page, quiet=quiet)
+        if isinstance(result, SearchPage):
+            self.search = result
+            self.search_results.refresh()
+
+    async def change(self, fn: object, **kwargs: int) -> None:
+        """Run a friendship action; the lists reload when its event comes back from the broker."""
+        result = await self.act(fn, **kwargs)  # type: ignore[arg-type]
+        if not isinstance(result, Failed):
+            await self.load()
+
+    @ui.refreshable_method
+    def friends_list(self) -> None:
+        if not self.overview.friends:
+            ui.label('No friends yet: search for people to add them.').classes('muted')
+        for friend in self.overview.friends:
+            with _person_row(friend, 'friend'):
+                hook(ui.button('Chat', icon='chat', on_click=lambda f=friend: ui.navigate.to(f'/chat/{f.username}')),
+                     f'chat-{friend.username}').props('unelevated rounded dense no-caps')
+                hook(ui.button(icon='person_remove',
+                               on_click=lambda f=friend: self.confirm_unfriend(f)),
+                     f'unfriend-{friend.username}').props('flat round dense color=negative aria-label=Unfriend') \
+                    .tooltip('Unfriend')
+
+    @ui.refreshable_method
+    def requests_list(self) -> None:
+        if not self.overview.incoming and not self.overview.outgoing:
+            ui.label('No pending requests.').classes('muted')
+        for person in self.overview.incoming:
+            with _person_row(person, 'incoming', note='wants to be friends'):
+                hook(ui.button('Accept', on_click=lambda p=person: self.change(
+                    friendships.accept_request, requester_id=p.id)), f'accept-{person.username}') \
+                    .props('unelevated rounded dense no-caps color=positive')
+                hook(ui.button('Decline', on_click=lambda p=person: self.change(
+                    friendships.decline_request, requester_id=p.id)), f'decline-{person.username}') \
+                    .props('flat rounded dense no-caps')
+        for person in self.overview.outgoing:
+            with _person_row(person, 'outgoing', note='request sent'):
+                hook(ui.button('Cancel', on_click=lambda p=person: self.change(
+                    friendships.cancel_request, target_id=p.id)), f'cancel-{person.username}') \
+                    .props('flat rounded dense no-caps')
+
+    @ui.refreshable_method
+    def search_results(self) -> None:
+        if self.search is None:
+            ui.label('Search by username or display name.').classes('muted text-sm')
+            return
+        if not self.search.results:
+            ui.label(f'Nobody matches "{self.query}".').classes('muted')
+        for result in self.search.results:
+            with _person_row(result.user, 'person'):
+                self._search_action(result)
+        if self.search.page > 0 or self.search.has_more:
+            with ui.row().classes('w-full justify-between'):
+                hook(ui.button('Previous', on_click=lambda: self.run_search(self.search.page - 1)  # type: ignore
+                               ), 'search-prev').props('flat dense no-caps').set_enabled(self.search.page > 0)
+                hook(ui.button('Next', on_click=lambda: self.run_search(self.search.page + 1)  # type: ignore
+                               ), 'search-next').props('flat dense no-caps').set_enabled(self.search.has_more)
+
+    def _search_action(self, result: PersonResult) -> None:
+        name = result.user.username
+        if result.relation == Relation.NONE:
+            hook(ui.button('Add friend', icon='person_add', on_click=lambda: self.change(
+                friendships.send_request, target_id=result.user.id)), f'search-add-{name}') \
+                .props('unelevated rounded dense no-caps')
+        elif result.relation == Relation.INCOMING:
+            hook(ui.button('Accept', on_click=lambda: self.change(
+                friendships.accept_request, requester_id=result.user.id)), f'search-accept-{name}') \
+                .props('unelevated rounded dense no-caps color=positive')
+        elif result.relation == Relation.REQUESTED:
+            hook(ui.chip('Requested', icon='schedule'), f'search-requested-{name}').props('dense outline')
+        else:
+            hook(ui.chip('Friends', icon='check'), f'search-friends-{name}').props('dense outline color=positive')
+
+    def confirm_unfriend(self, friend: UserPublic) -> None:
+        with ui.dialog() as dialog, ui.card().classes('glass p-4'):
+            ui.label(f'Unfriend {friend.label}? Your conversation will close for both of you.')
+            with ui.row().classes('justify-end w-full'):
+                ui.button('Keep', on_click=dialog.close).props('flat no-caps')
+
+                async def confirm() -> None:
+                    dialog.close()
+                    await self.change(friendships.unfriend, friend_id=friend.id)
+
+                hook(ui.button('Unfriend', on_click=confirm), 'confirm-unfriend') \
+                    .props('unelevated no-caps color=negative')
+        dialog.open()
+
+
+def _person_row(person: UserPublic, kind: str, note: str = '') -> ui.row:
+    with hook(ui.row(), f'{kind}-{person.username}').classes('w-full items-center no-wrap gap-2') as row:
+        ui.avatar(person.label[:1].upper(), color='secondary', text_color='white', size='md')
+        with ui.column().classes('gap-0 flex-grow min-w-0'):
+            ui.label(person.label).classes('font-medium truncate')
+            ui.label(f'@{person.username}' + (f' · {note}' if note else '')).classes('text-xs muted truncate')
+    return row

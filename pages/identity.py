@@ -1,0 +1,79 @@
+"""Who this browser tab is.
+
+A browser may prove several accounts (``app.storage.user['accounts']``, server-side, keyed by the signed session
+cookie); each tab picks one (``app.storage.tab['user_id']``), so one browser can hold alice in one tab and bob in
+another. Both are read again on every page and before every action: logging out anywhere is noticed at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nicegui import Client, app, ui
+from starlette.responses import RedirectResponse
+
+from chatapp.app import ChatApp
+from chatapp.schemas import UserPublic
+from chatapp.services.users import get_user
+from pages.navigation import login_url
+
+ACCOUNTS = 'accounts'
+TAB_USER = 'user_id'
+
+
+@dataclass
+class Identity:
+    """The signed-in account of one tab, with the storages it was read from (captured while the page's request was
+    current, because ``app.storage.user`` is bound to the request, not to later socket events)."""
+
+    user: UserPublic
+    accounts: dict[str, Any]
+    tab: dict[str, Any]
+
+    def is_current(self) -> bool:
+        """True while this tab is still signed in as ``user`` and the browser has not logged that account out."""
+        return self.tab.get(TAB_USER) == self.user.id and str(self.user.id) in self.accounts.get(ACCOUNTS, {})
+
+    def log_out(self) -> None:
+        """Forget the account in this browser and sign this tab out; other tabs keep their own accounts."""
+        accounts = dict(self.accounts.get(ACCOUNTS, {}))
+        accounts.pop(str(self.user.id), None)
+        self.accounts[ACCOUNTS] = accounts
+        self.tab.pop(TAB_USER, None)
+
+
+def browser_accounts() -> dict[str, str]:
+    """The accounts this browser has proven: ``{str(user_id): username}``."""
+    return dict(app.storage.user.get(ACCOUNTS, {}))
+
+
+def remember(storage: dict[str, Any], user: UserPublic) -> None:
+    """Sign this tab in as ``user`` after a login or signup; ``storage`` is ``app.storage.user`` as captured while
+    the page's request was current (event handlers run later, outside that request)."""
+    accounts = dict(storage.get(ACCOUNTS, {}))
+    accounts[str(user.id)] = user.username
+    storage[ACCOUNTS] = accounts
+    app.storage.tab[TAB_USER] = user.id
+
+
+def anonymous_redirect(path: str) -> RedirectResponse | None:
+    """During the page's HTTP request: a redirect to the login page when this browser holds no account at all."""
+    if browser_accounts():
+        return None
+    return RedirectResponse(login_url(path), status_code=303)
+
+
+async def require_identity(chat: ChatApp, client: Client, path: str) -> Identity | None:
+    """After the socket connects: the tab's account, or None after sending the tab to the login page."""
+    accounts = app.storage.user
+    await client.connected()
+    tab = app.storage.tab
+    user_id = tab.get(TAB_USER)
+    if isinstance(user_id, int) and str(user_id) in accounts.get(ACCOUNTS, {}):
+        user = await chat.run(get_user, user_id=user_id)
+        if user is not None:
+            return Identity(user=user, accounts=accounts, tab=tab)
+    tab.pop(TAB_USER, None)
+    ui.navigate.to(login_url(path))
+    return None

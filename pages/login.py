@@ -1,0 +1,93 @@
+"""The login page: a password form, plus "continue as" for accounts this browser has already proven."""
+
+from __future__ import annotations
+
+from nicegui import Client, app, ui
+
+from chatapp.app import ChatApp
+from chatapp.services import accounts
+from chatapp.services.users import get_user
+from pages.feedback import Failed, attempt
+from pages.frame import frame
+from pages.hooks import hook
+from pages.identity import ACCOUNTS, TAB_USER, remember
+from pages.navigation import safe_next
+
+
+def register(chat: ChatApp) -> None:
+    @ui.page('/login')
+    async def login_page(client: Client, next: str = '/') -> None:
+        target = safe_next(next)
+        storage = app.storage.user
+        with frame('Log in'):
+            card = ui.card().classes('glass w-full max-w-md self-center p-6 gap-3')
+        await client.connected()
+        known = dict(storage.get(ACCOUNTS, {}))
+        if app.storage.tab.get(TAB_USER) is not None and str(app.storage.tab[TAB_USER]) in known:
+            ui.navigate.to(target)
+            return
+        with card:
+            LoginForm(chat, client, storage, target, known)
+
+
+class LoginForm:
+    """The form and its handlers."""
+
+    def __init__(self, chat: ChatApp, client: Client, storage: dict, target: str, known: dict[str, str]) -> None:
+        self.chat = chat
+        self.storage = storage
+        self.target = target
+        self.client_key = client.request.client.host if client.request and client.request.client else 'unknown'
+        ui.label('Welcome back').classes('text-2xl font-bold')
+        ui.label('Log in to chat with your friends.').classes('muted')
+        if known:
+            self._known_accounts(known)
+        self.username = hook(ui.input('Username'), 'login-username').props('autofocus autocomplete=username') \
+            .classes('w-full')
+        self.password = hook(ui.input('Password', password=True, password_toggle_button=True), 'login-password') \
+            .props('autocomplete=current-password').classes('w-full')
+        self.password.on('keydown.enter', self.submit)
+        self.error = hook(ui.label(), 'login-error').classes('text-negative text-sm')
+        self.button = hook(ui.button('Log in', on_click=self.submit), 'login-submit').classes('w-full') \
+            .props('unelevated rounded')
+        with ui.row().classes('gap-1 text-sm'):
+            ui.label('New here?')
+            hook(ui.link('Create an account', f'/signup?next={self.target}' if self.target != '/' else '/signup'),
+                 'to-signup')
+
+    async def submit(self) -> None:
+        if not self.button.enabled:
+            return
+        self.button.disable()
+        try:
+            user = await attempt(self.chat.run(accounts.authenticate, username=self.username.value or '',
+                                               password=self.password.value or '', client_key=self.client_key),
+                                 quiet=True)
+        finally:
+            self.button.enable()
+        if isinstance(user, Failed):
+            self.error.set_text(user.message)
+            self.password.set_value('')
+            return
+        remember(self.storage, user)
+        ui.navigate.to(self.target)
+
+    def _known_accounts(self, known: dict[str, str]) -> None:
+        ui.label('Continue as').classes('text-sm font-medium mt-2')
+        with ui.row().classes('gap-2'):
+            for user_id, username in sorted(known.items(), key=lambda item: item[1]):
+                hook(ui.button(f'@{username}', on_click=lambda uid=int(user_id): self._continue_as(uid)),
+                     f'continue-{username}').props('outline rounded no-caps')
+        ui.separator().classes('my-2')
+        ui.label('or log in to another account').classes('text-sm muted')
+
+    async def _continue_as(self, user_id: int) -> None:
+        """Switch this tab to an account the browser proved before, if the browser still holds it."""
+        if str(user_id) not in self.storage.get(ACCOUNTS, {}):
+            ui.notify('That account was logged out in this browser. Log in again.', type='warning')
+            return
+        user = await attempt(self.chat.run(get_user, user_id=user_id))
+        if user is None or isinstance(user, Failed):
+            return
+        app.storage.tab[TAB_USER] = user.id
+        ui.navigate.to(self.target)

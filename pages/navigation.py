@@ -1,0 +1,23 @@
+"""Where a page may send a person next: only relative paths of this app (no open redirect)."""
+
+from urllib.parse import quote, urlsplit
+
+HOME = '/'
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a path of this app (``/…``), otherwise the dashboard."""
+    if not target or len(target) > 512 or not target.startswith('/') or target.startswith('//'):
+        return HOME
+    if '\\' in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return HOME
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return HOME
+    return target
+
+
+def login_url(next_path: str | None) -> str:
+    """The login page, asked to return to ``next_path`` afterwards."""
+    target = safe_next(next_path)
+    return '/login' if target == HOME else f'/login?next={quote(target, safe="")}'

@@ -1,0 +1,106 @@
+"""A real Redis server for the broker tests: unreachable means failed, never skipped, so a broken CI cannot pass."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+import redis
+import redis.asyncio
+
+from chatapp.broker.redis import RedisBroker
+from chatapp.events import Event, MessagePosted
+from chatapp.schemas import MessageData
+
+SENT_AT = datetime(2025, 1, 1, tzinfo=UTC)
+WAIT = 5.0
+"""Seconds before a wait counts as a hang: a failure guard, never a measurement."""
+
+
+@pytest.fixture(scope='session')
+def redis_url() -> Iterator[str]:
+    """``CHATAPP_TEST_REDIS_URL``, or the local default, checked once with a PING."""
+    url = os.environ.get('CHATAPP_TEST_REDIS_URL', 'redis://127.0.0.1:6379/0')
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.fail(f'the broker tests need a Redis server at {url} (set CHATAPP_TEST_REDIS_URL): {error}')
+    finally:
+        client.close()
+    yield url
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A prefix no other test or run uses, so channels never collide."""
+    return f'chatapp-test-{uuid.uuid4().hex}'
+
+
+@pytest.fixture
+async def admin(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
+    """A plain client for what a test does behind the brokers' backs: raw publishes, killing connections."""
+    client = redis.asyncio.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def make_broker(redis_url: str, prefix: str) -> AsyncIterator[Callable[..., RedisBroker]]:
+    """Build brokers (one per simulated process) on the test's prefix unless told otherwise; all stopped after."""
+    brokers: list[RedisBroker] = []
+
+    def make(prefix: str = prefix) -> RedisBroker:
+        broker = RedisBroker(redis_url, prefix=prefix)
+        brokers.append(broker)
+        return broker
+
+    yield make
+    for broker in brokers:
+        await broker.stop()
+
+
+class Recorder:
+    """A subscriber that keeps what it hears, for a test to wait on."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, event: Event) -> None:
+        async with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    async def wait_for(self, count: int) -> list[Event]:
+        """The events once there are ``count`` of them; the timeout only guards against a hang."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.events) >= count), WAIT)
+        return self.events
+
+
+class ResyncCounter:
+    """A resync handler that counts calls and lets a test wait for the next one."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._changed = asyncio.Condition()
+
+    async def __call__(self) -> None:
+        async with self._changed:
+            self.calls += 1
+            self._changed.notify_all()
+
+    async def wait_for(self, calls: int) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.calls >= calls), WAIT)
+
+
+def message(n: int, *, recipients: tuple[int, ...] = (1, 2)) -> MessagePosted:
+    """Event number ``n``: its body and sequence number say which one it is."""
+    data = MessageData(id=n, conversation_id=1, seq=n, sender_id=1, body=f'message {n}', created_at=SENT_AT)
+    return MessagePosted(recipients=recipients, message=data)

@@ -1,0 +1,307 @@
+"""The real app in a subprocess, real Chromium through selenium, and a page object that drives the pages by their
+``data-testid`` hooks.
+
+Every wait is explicit and bounded: a test waits for what a user would see, never for a fixed time.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TypeVar
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.wait import WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT_SECONDS = 15
+START_SECONDS = 60
+STOP_SECONDS = 10
+CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                 '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic',
+                 '--window-size=1280,900']
+T = TypeVar('T')
+BrowserFactory = Callable[[], WebDriver]
+
+
+# --- the app -------------------------------------------------------------------------------------------------------
+
+@dataclass
+class AppProcess:
+    """``python -m chatapp`` on a free port, its output going to ``log_path``."""
+
+    data_dir: Path
+    env: dict[str, str]
+    port: int = field(default_factory=lambda: free_port())
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f'http://127.0.0.1:{self.port}'
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / 'app.log'
+
+    def launch(self) -> None:
+        """Start the process (in a session of its own, so that stopping it also ends any worker it spawned)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open('wb')
+        command = [sys.executable, '-m', 'chatapp', '--no-browser', '--port', str(self.port),
+                   '--data-dir', str(self.data_dir)]
+        self.process = subprocess.Popen(command, cwd=self.data_dir, env=self._full_env(), stdin=subprocess.DEVNULL,
+                                        stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self) -> None:
+        """Wait until ``/login`` answers 200; fail the test with the app's output if it does not within a minute."""
+        assert self.process is not None
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f'the app exited with code {self.process.returncode} while starting:\n{self.output()}')
+            try:
+                with urllib.request.urlopen(f'{self.base_url}/login', timeout=5) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.2)
+        pytest.fail(f'the app did not answer {self.base_url}/login within {START_SECONDS} s:\n{self.output()}')
+
+    def stop(self) -> None:
+        """SIGTERM, up to 10 s to finish, then SIGKILL for whatever is left of its process group."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+                try:
+                    self.process.wait(STOP_SECONDS)
+                except subprocess.TimeoutExpired:
+                    print(f'app on port {self.port} ignored SIGTERM for {STOP_SECONDS} s: killing it')
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        if self._log is not None:
+            self._log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding='utf-8', errors='replace') if self.log_path.exists() else ''
+
+    def _full_env(self) -> dict[str, str]:
+        # Only the settings we choose: nothing CHATAPP_* leaks in from the test process (tests/conftest.py sets some).
+        env = {k: v for k, v in os.environ.items() if not k.startswith('CHATAPP_') or k.startswith('CHATAPP_TEST_')}
+        env['PYTHONPATH'] = os.pathsep.join(filter(None, [str(ROOT), env.get('PYTHONPATH')]))
+        env['PYTHONUNBUFFERED'] = '1'
+        env.update(self.env)
+        return env
+
+
+def app_env(database_url: str | None = None, redis_url: str | None = None, redis_prefix: str | None = None,
+            secret: str | None = None) -> dict[str, str]:
+    """The ``CHATAPP_*`` variables for an app process: cheap argon2id, a random secret unless one is given."""
+    env = {'CHATAPP_SECRET': secret or random_secret(), 'CHATAPP_ARGON2_MEMORY_KIB': '1024',
+           'CHATAPP_ARGON2_TIME_COST': '1'}
+    if database_url:
+        env['CHATAPP_DATABASE_URL'] = database_url
+    if redis_url:
+        env['CHATAPP_REDIS_URL'] = redis_url
+    if redis_prefix:
+        env['CHATAPP_REDIS_PREFIX'] = redis_prefix
+    return env
+
+
+@contextmanager
+def running_apps(*apps: AppProcess) -> Iterator[None]:
+    """Start ``apps`` side by side, wait until each answers, and always stop them all, printing their output
+    (pytest shows it when the test failed)."""
+    try:
+        for app in apps:
+            app.launch()
+        for app in apps:
+            app.wait_ready()
+        yield
+    finally:
+        for app in apps:
+            app.stop()
+        for app in apps:
+            print(f'----- app on port {app.port} -----\n{app.output()}')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return int(sock.getsockname()[1])
+
+
+def random_secret() -> str:
+    return secrets.token_urlsafe(30)[:40]
+
+
+# --- the browser ---------------------------------------------------------------------------------------------------
+
+def chrome_paths() -> tuple[str, str]:
+    """Chromium and ChromeDriver, from the environment or Debian's places; a missing one fails the test."""
+    chromium = os.environ.get('CHATAPP_TEST_CHROMIUM', '/usr/bin/chromium')
+    driver = os.environ.get('CHATAPP_TEST_CHROMEDRIVER', '/usr/bin/chromedriver')
+    for name, path in (('Chromium', chromium), ('ChromeDriver', driver)):
+        if not os.access(path, os.X_OK):
+            pytest.fail(f'{name} not found at {path}: install Debian packages chromium and chromium-driver '
+                        '(.ci/run does) or set CHATAPP_TEST_CHROMIUM / CHATAPP_TEST_CHROMEDRIVER')
+    return chromium, driver
+
+
+def start_chrome(profile: Path) -> WebDriver:
+    """A headless Chromium with its own empty profile. The driver path is explicit, so selenium-manager never runs
+    (it would try to download a driver)."""
+    chromium, driver_path = chrome_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in [*CHROMIUM_ARGS, f'--user-data-dir={profile}']:
+        options.add_argument(arg)
+    service = Service(executable_path=driver_path, log_output=str(profile.with_suffix('.chromedriver.log')))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+# --- the page object -----------------------------------------------------------------------------------------------
+
+def css(testid: str) -> str:
+    return f'[data-testid="{testid}"]'
+
+
+def wait(driver: WebDriver, condition: Callable[[WebDriver], T], message: str, timeout: float = WAIT_SECONDS) -> T:
+    """``condition`` until it returns something truthy; elements replaced under our feet are simply looked up again."""
+    return WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException]
+                         ).until(condition, message)
+
+
+def find(driver: WebDriver, testid: str, timeout: float = WAIT_SECONDS) -> WebElement:
+    """The visible, enabled element with this ``data-testid``."""
+    def visible(d: WebDriver) -> WebElement | None:
+        for element in d.find_elements(By.CSS_SELECTOR, css(testid)):
+            if element.is_displayed() and element.is_enabled():
+                return element
+        return None
+
+    return wait(driver, visible, f'no visible [data-testid={testid}] on {driver.current_url}', timeout)
+
+
+def gone(driver: WebDriver, testid: str, timeout: float = WAIT_SECONDS) -> None:
+    wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, css(testid)),
+         f'[data-testid={testid}] is still on {driver.current_url}', timeout)
+
+
+def click(driver: WebDriver, testid: str) -> None:
+    wait(driver, lambda d: _click(find(d, testid)), f'could not click [data-testid={testid}]')
+
+
+def type_into(driver: WebDriver, testid: str, text: str, *, enter: bool = False) -> None:
+    """Type into the ``<input>``/``<textarea>`` inside the Quasar wrapper that carries ``testid``."""
+    wrapper = find(driver, testid)
+    field_ = wrapper if wrapper.tag_name in {'input', 'textarea'} else \
+        wrapper.find_element(By.CSS_SELECTOR, 'input, textarea')
+    field_.clear()
+    field_.send_keys(text)
+    wait(driver, lambda _: field_.get_attribute('value') == text, f'[data-testid={testid}] did not take the text')
+    if enter:
+        field_.send_keys(Keys.ENTER)
+
+
+def wait_for_text(driver: WebDriver, testid: str, text: str, timeout: float = WAIT_SECONDS) -> WebElement:
+    """The first element with ``testid`` whose visible text contains ``text``."""
+    def has_text(d: WebDriver) -> WebElement | None:
+        return next((e for e in d.find_elements(By.CSS_SELECTOR, css(testid)) if text in e.text), None)
+
+    return wait(driver, has_text, f'no [data-testid={testid}] containing {text!r} on {driver.current_url}', timeout)
+
+
+def open_dashboard(driver: WebDriver, base: str) -> None:
+    """Go to ``/`` and wait until the search box is there."""
+    driver.get(f'{base}/')
+    find(driver, 'search-input')
+
+
+def signup(driver: WebDriver, base: str, username: str, password: str, display_name: str = '') -> None:
+    """Sign up through /signup and wait until the header says who we are."""
+    driver.get(f'{base}/signup')
+    type_into(driver, 'signup-username', username)
+    type_into(driver, 'signup-display-name', display_name or username.title())
+    type_into(driver, 'signup-password', password)
+    click(driver, 'signup-submit')
+    wait_for_text(driver, 'whoami', username)
+
+
+def login(driver: WebDriver, base: str, username: str, password: str) -> None:
+    """Log in through /login and wait until the header says who we are."""
+    driver.get(f'{base}/login')
+    type_into(driver, 'login-username', username)
+    type_into(driver, 'login-password', password)
+    click(driver, 'login-submit')
+    wait_for_text(driver, 'whoami', username)
+
+
+def search_and_add(driver: WebDriver, username: str) -> None:
+    """On the dashboard: search ``username`` (Enter), send a friend request, wait until it shows as outgoing."""
+    type_into(driver, 'search-input', username, enter=True)
+    click(driver, f'search-add-{username}')
+    find(driver, f'cancel-{username}')
+
+
+def accept(driver: WebDriver, username: str) -> None:
+    """On the dashboard: accept ``username``'s incoming request (waiting for it to arrive) and see them as a friend."""
+    click(driver, f'accept-{username}')
+    find(driver, f'chat-{username}')
+
+
+def open_chat(driver: WebDriver, username: str) -> None:
+    """From the dashboard's friend list to ``/chat/<username>``, ready to type."""
+    click(driver, f'chat-{username}')
+    wait(driver, lambda d: d.current_url.rstrip('/').endswith(f'/chat/{username}'), f'not on /chat/{username}')
+    find(driver, 'message-input')
+
+
+def send(driver: WebDriver, text: str) -> WebElement:
+    """Send ``text`` with Enter and return its bubble once it is shown in our own list."""
+    type_into(driver, 'message-input', text, enter=True)
+    bubble = wait_for_message(driver, text)
+    field_ = find(driver, 'message-input').find_element(By.CSS_SELECTOR, 'input, textarea')
+    wait(driver, lambda _: field_.get_attribute('value') == '', 'the message input was not cleared after sending')
+    return bubble
+
+
+def wait_for_message(driver: WebDriver, text: str, timeout: float = WAIT_SECONDS) -> WebElement:
+    """The message bubble inside ``message-list`` whose text contains ``text``."""
+    def bubble(d: WebDriver) -> WebElement | None:
+        bubbles = d.find_elements(By.CSS_SELECTOR, f'{css("message-list")} {css("message")}')
+        return next((b for b in bubbles if text in b.text), None)
+
+    return wait(driver, bubble, f'no message containing {text!r} on {driver.current_url}', timeout)
+
+
+def _click(element: WebElement) -> bool:
+    try:
+        element.click()
+    except WebDriverException as error:  # covered by a notification or still animating: try again
+        if isinstance(error, StaleElementReferenceException):
+            raise
+        return False
+    return True

@@ -1,0 +1,22 @@
+"""Test data made through the real services, never by writing rows directly."""
+
+from __future__ import annotations
+
+from chatapp.schemas import UserPublic
+from chatapp.services import accounts, friendships
+from chatapp.services.tx import ServiceRunner
+
+PASSWORD = 'correct horse battery staple'
+
+
+def make_user(services: ServiceRunner, username: str, *, display_name: str = '',
+              password: str = PASSWORD) -> UserPublic:
+    """A signed-up account."""
+    user, _ = services.run_sync(accounts.signup, username=username, password=password, display_name=display_name)
+    return user
+
+
+def make_friends(services: ServiceRunner, a: UserPublic, b: UserPublic) -> None:
+    """``a`` asks, ``b`` accepts."""
+    services.run_sync(friendships.send_request, actor_id=a.id, target_id=b.id)
+    services.run_sync(friendships.accept_request, actor_id=b.id, requester_id=a.id)

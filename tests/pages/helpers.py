@@ -1,0 +1,63 @@
+"""Acting as a person in NiceGUI's user simulation."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+from nicegui.testing import User
+
+from tests.factories import PASSWORD
+
+
+async def sign_up(user: User, username: str, *, display_name: str = '', password: str = PASSWORD) -> None:
+    """Sign up through the page and land on the dashboard."""
+    await user.open('/signup')
+    await user.should_see(marker='signup-username')
+    user.find(marker='signup-username').type(username)
+    if display_name:
+        user.find(marker='signup-display-name').type(display_name)
+    user.find(marker='signup-password').type(password)
+    user.find(marker='signup-submit').click()
+    await user.should_see(marker='whoami', retries=30)
+    await user.should_see(f'@{username.lower()}')
+
+
+async def log_in(user: User, username: str, *, password: str = PASSWORD, next_path: str = '') -> None:
+    """Log in through the page."""
+    await user.open('/login' + (f'?next={next_path}' if next_path else ''))
+    await user.should_see(marker='login-username')
+    user.find(marker='login-username').type(username)
+    user.find(marker='login-password').type(password)
+    user.find(marker='login-submit').click()
+
+
+async def send(user: User, text: str) -> None:
+    """Type ``text`` into the chat input and press the send button."""
+    await user.should_see(marker='message-input', retries=30)
+    user.find(marker='message-input').clear().type(text)
+    user.find(marker='message-send').click()
+
+
+def message_texts(user: User) -> list[str]:
+    """The texts of the message bubbles on ``user``'s page, in order (the bubble holds them HTML-escaped)."""
+    bubbles = list(user.find(marker='message').elements) if _has(user, 'message') else []
+    ordered = sorted(bubbles, key=lambda b: b.parent_slot.children.index(b) if b.parent_slot else 0)
+    return [html.unescape(b.default_slot.children[0].content) for b in ordered]  # type: ignore[attr-defined]
+
+
+async def wait_for_message(user: User, text: str, *, timeout: float = 5.0) -> None:
+    """Wait until a message bubble shows ``text`` (``should_see`` would also match the input field)."""
+    for _ in range(int(timeout / 0.05)):
+        if text in message_texts(user):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f'no message {text!r}; messages: {message_texts(user)}')
+
+
+def _has(user: User, marker: str) -> bool:
+    try:
+        user.find(marker=marker)
+    except AssertionError:
+        return False
+    return True
