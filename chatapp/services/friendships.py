@@ -5,8 +5,8 @@ Events: each change emits ``FriendshipChanged`` to exactly the two people concer
 
 from __future__ import annotations
 
-from sqlalchemy import exc, or_
-from sqlmodel import Session, select
+from sqlalchemy import Delete, Update, exc, or_
+from sqlmodel import Session, col, delete, select, update
 
 from chatapp.clock import utcnow
 from chatapp.errors import Conflict, Invalid, NotFound
@@ -18,6 +18,8 @@ from models import Friendship, FriendshipStatus, User
 
 SEARCH_PAGE_SIZE = 20
 SEARCH_MAX_LENGTH = 64
+RACE_ATTEMPTS = 3
+NO_REQUEST = 'There is no pending friend request between you.'
 
 
 def send_request(tx: Tx, *, actor_id: int, target_id: int) -> Relation:
@@ -26,51 +28,52 @@ def send_request(tx: Tx, *, actor_id: int, target_id: int) -> Relation:
     if actor_id == target_id:
         raise Invalid('You cannot send a friend request to yourself.')
     require_user(tx.session, target_id)
-    row = _pair(tx.session, actor_id, target_id)
-    if row is None:
-        low, high = sorted((actor_id, target_id))
-        try:
-            with tx.session.begin_nested():
-                tx.session.add(Friendship(user_low_id=low, user_high_id=high, requester_id=actor_id))
-        except exc.IntegrityError:  # a concurrent request for the same pair won the race: answer it below
-            row = _pair(tx.session, actor_id, target_id)
-            if row is None:
-                raise
-        else:
-            _emit(tx, actor_id, target_id, 'pending')
-            return Relation.REQUESTED
-    if row.status == FriendshipStatus.ACCEPTED:
-        raise Conflict('You are already friends.')
-    if row.requester_id == actor_id:
-        raise Conflict('You have already sent a friend request to this person.')
-    _accept(tx, row, actor_id, target_id)
-    return Relation.FRIENDS
+    # Each pass reads the pair and writes only if it is still as read; one that lost a race reads again.
+    for _ in range(RACE_ATTEMPTS):
+        row = _pair(tx.session, actor_id, target_id)
+        if row is None:
+            if _insert_request(tx.session, actor_id, target_id):
+                _emit(tx, actor_id, target_id, 'pending')
+                return Relation.REQUESTED
+            continue  # a concurrent request for the same pair won the race: answer it
+        if row.status == FriendshipStatus.ACCEPTED:
+            raise Conflict('You are already friends.')
+        if row.requester_id == actor_id:
+            raise Conflict('You have already sent a friend request to this person.')
+        if _accept(tx, row, actor_id, target_id):
+            return Relation.FRIENDS
+    raise Conflict('Something changed between you two at this very moment. Please try again.')
 
 
 def accept_request(tx: Tx, *, actor_id: int, requester_id: int) -> None:
     """Accept the pending request that ``requester_id`` sent to the actor."""
     row = _pending_from(tx.session, requester_id, actor_id)
-    _accept(tx, row, actor_id, requester_id)
+    if not _accept(tx, row, actor_id, requester_id):
+        raise NotFound(NO_REQUEST)
 
 
 def decline_request(tx: Tx, *, actor_id: int, requester_id: int) -> None:
     """Refuse the pending request that ``requester_id`` sent to the actor."""
-    tx.session.delete(_pending_from(tx.session, requester_id, actor_id))
+    row = _pending_from(tx.session, requester_id, actor_id)
+    if not _change(tx.session, delete(Friendship), row, FriendshipStatus.PENDING):
+        raise NotFound(NO_REQUEST)
     _emit(tx, actor_id, requester_id, 'removed')
 
 
 def cancel_request(tx: Tx, *, actor_id: int, target_id: int) -> None:
     """Withdraw the actor's pending request to ``target_id``."""
-    tx.session.delete(_pending_from(tx.session, actor_id, target_id))
+    row = _pending_from(tx.session, actor_id, target_id)
+    if not _change(tx.session, delete(Friendship), row, FriendshipStatus.PENDING):
+        raise NotFound(NO_REQUEST)
     _emit(tx, actor_id, target_id, 'removed')
 
 
 def unfriend(tx: Tx, *, actor_id: int, friend_id: int) -> None:
     """End the friendship; the conversation closes for both at once (their views hear ``removed``)."""
     row = _pair(tx.session, actor_id, friend_id)
-    if row is None or row.status != FriendshipStatus.ACCEPTED:
+    if row is None or row.status != FriendshipStatus.ACCEPTED or not _change(
+            tx.session, delete(Friendship), row, FriendshipStatus.ACCEPTED):
         raise NotFound('You are not friends with this person.')
-    tx.session.delete(row)
     _emit(tx, actor_id, friend_id, 'removed')
 
 
@@ -127,11 +130,26 @@ def search_people(tx: Tx, *, actor_id: int, query: str, page: int = 0) -> Search
     return SearchPage(results=results, page=page, has_more=has_more)
 
 
-def _accept(tx: Tx, row: Friendship, actor_id: int, other_id: int) -> None:
-    row.status = FriendshipStatus.ACCEPTED
-    row.accepted_at = utcnow()
-    tx.session.add(row)
+def _accept(tx: Tx, row: Friendship, actor_id: int, other_id: int) -> bool:
+    """Make the pending request ``row`` a friendship; False when a concurrent change got to it first."""
+    accepted = update(Friendship).values(status=FriendshipStatus.ACCEPTED, accepted_at=utcnow())
+    if not _change(tx.session, accepted, row, FriendshipStatus.PENDING):
+        return False
     _emit(tx, actor_id, other_id, 'accepted')
+    return True
+
+
+def _change(session: Session, statement: Update | Delete, row: Friendship, status: FriendshipStatus) -> bool:
+    """Apply ``statement`` to ``row`` only if the row is still as we read it; True when it was.
+
+    Between our read and our write the other person may have accepted, withdrawn or ended the same row. Writing
+    unconditionally would then fail with an ORM error, or worse succeed: a withdrawn request would delete the
+    friendship that an acceptance had just made. With the condition in the statement the database decides (at
+    READ COMMITTED, PostgreSQL re-checks it on the newest version of the row), and the caller answers as if the
+    other change had come first."""
+    result = session.exec(statement.where(col(Friendship.id) == row.id, col(Friendship.status) == status,
+                                          col(Friendship.requester_id) == row.requester_id))
+    return result.rowcount == 1
 
 
 def _emit(tx: Tx, a: int, b: int, status: str) -> None:
@@ -140,14 +158,28 @@ def _emit(tx: Tx, a: int, b: int, status: str) -> None:
 
 def _pair(session: Session, a: int, b: int) -> Friendship | None:
     low, high = sorted((a, b))
-    return session.exec(select(Friendship).where(Friendship.user_low_id == low,
-                                                 Friendship.user_high_id == high)).first()
+    # populate_existing: a second read in the same session must show the row as it is now, not as first loaded.
+    return session.exec(select(Friendship).where(Friendship.user_low_id == low, Friendship.user_high_id == high)
+                        .execution_options(populate_existing=True)).first()
+
+
+def _insert_request(session: Session, actor_id: int, target_id: int) -> bool:
+    """Store the actor's pending request; False when a concurrent one for the same pair was stored first."""
+    low, high = sorted((actor_id, target_id))
+    try:
+        with session.begin_nested():
+            session.add(Friendship(user_low_id=low, user_high_id=high, requester_id=actor_id))
+    except exc.IntegrityError:
+        if _pair(session, actor_id, target_id) is None:
+            raise  # not the pair's unique constraint: a real error
+        return False
+    return True
 
 
 def _pending_from(session: Session, requester_id: int, addressee_id: int) -> Friendship:
     row = _pair(session, requester_id, addressee_id)
     if row is None or row.status != FriendshipStatus.PENDING or row.requester_id != requester_id:
-        raise NotFound('There is no pending friend request between you.')
+        raise NotFound(NO_REQUEST)
     return row
 
 
