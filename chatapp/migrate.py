@@ -24,7 +24,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 SCRIPT_LOCATION = Path(__file__).parent / 'migrations'
 PG_LOCK_KEY = 0x63686174_6D696772  # 'chatmigr': one advisory lock id for every chatapp process on a server
@@ -42,10 +42,10 @@ def downgrade(engine: Engine, revision: str = 'base') -> None:
         command.downgrade(make_config(connection), revision)
 
 
-def make_config(connection: Connection | None = None, script_location: Path = SCRIPT_LOCATION) -> Config:
+def make_config(connection: Connection | None = None, script_location: Path | None = None) -> Config:
     """Alembic's configuration, built in code; ``env.py`` runs on ``connection``."""
     config = Config()
-    config.set_main_option('script_location', str(script_location))
+    config.set_main_option('script_location', str(script_location or SCRIPT_LOCATION))
     config.set_main_option('path_separator', 'os')
     config.set_main_option('file_template', '%%(rev)s_%%(slug)s')
     config.attributes['connection'] = connection
@@ -68,7 +68,7 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
             with connection.begin():
                 if dialect == 'postgresql':
                     # released at commit; a waiting process then finds the schema at head and does nothing
-                    pass
+                    connection.execute(text('SELECT pg_advisory_xact_lock(:key)'), {'key': PG_LOCK_KEY})
                 yield connection
                 if dialect == 'sqlite' and (broken := connection.exec_driver_sql('PRAGMA foreign_key_check').all()):
                     raise RuntimeError(f'migration left rows with dangling foreign keys: {broken[:5]}')
@@ -90,7 +90,7 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
         yield
         return
     with open(f'{database}.migrate-lock', 'a+b') as lock_file:
-        pass
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
         yield  # closing the file releases the lock
 
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 from nicegui import ui
 
 from chatapp.app import ChatApp
-from chatapp.services.tx import Tx
 from pages.feedback import Failed, attempt
 from pages.identity import Identity
 
-P = ParamSpec('P')
 R = TypeVar('R')
 
 
@@ -22,14 +20,27 @@ class SignedInView:
     def __init__(self, chat: ChatApp, identity: Identity) -> None:
         self.chat = chat
         self.identity = identity
+        self.client = ui.context.client
 
     @property
     def me(self) -> int:
         return self.identity.user.id
 
-    async def act(self, fn: Callable[Concatenate[Tx, P], R], /, *, quiet: bool = False, **kwargs: Any) -> R | Failed:
-        """Run service ``fn`` as this tab's account, after checking that the tab still is that account."""
-        if not self.identity.is_current():
+    def still_signed_in(self) -> bool:
+        """False (after sending the tab to the login page) once this tab is no longer its account: events for the
+        account must stop reaching a tab that logged out elsewhere in the browser."""
+        if self.identity.is_current():
+            return True
+        with self.client:
             ui.navigate.to('/login')
+        return False
+
+    async def act(self, fn: Callable[..., R], /, *, quiet: bool = False, **kwargs: Any) -> R | Failed:
+        """Run service ``fn`` as this tab's account, after checking that the tab still is that account.
+
+        It enters the view's client because the hub and catch-ups call it from tasks with no UI context of their own,
+        and a refusal is shown with ``ui.notify`` or answered with ``ui.navigate``."""
+        if not self.still_signed_in():
             return Failed('You have been logged out.')
-        return await attempt(self.chat.run(fn, actor_id=self.me, **kwargs), quiet=quiet)
+        with self.client:
+            return await attempt(self.chat.run(fn, actor_id=self.me, **kwargs), quiet=quiet)

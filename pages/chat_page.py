@@ -6,6 +6,7 @@ import asyncio
 from collections import deque
 
 from nicegui import Client, background_tasks, ui
+from starlette.responses import RedirectResponse
 
 from chatapp.app import ChatApp
 from chatapp.clock import as_utc
@@ -26,7 +27,7 @@ page that stays open for days costs the same memory as a fresh one."""
 
 def register(chat: ChatApp) -> None:
     @ui.page('/chat/{username}')
-    async def chat_page(client: Client, username: str):  # type: ignore[no-untyped-def]
+    async def chat_page(client: Client, username: str) -> RedirectResponse | None:
         path = f'/chat/{username}'
         if redirect := anonymous_redirect(path):
             return redirect
@@ -59,30 +60,29 @@ def _not_available() -> None:
 
 
 class ChatView(SignedInView):
-    """Shows each message exactly once and in order.
+    """Shows each message exactly once and in order, in a window of at most ``MAX_SHOWN`` elements.
 
-    ``last_seq`` is the newest sequence number shown. A message with ``last_seq + 1`` is appended; one at or below
-    it is a duplicate (the broker's echo of my own message, a replay) and ignored; one further ahead means something
-    was missed, so the view reads the gap from the database, which is the source of truth.
+    ``last_seq`` is the newest sequence number this view has taken in. A message with ``last_seq + 1`` is taken; one
+    at or below it is a duplicate (the broker's echo of my own message, a replay) and ignored; one further ahead means
+    something was missed, so the view reads the gap from the database, which is the source of truth.
+
+    The window normally ends at ``last_seq`` (``live``). Paging back past ``MAX_SHOWN`` drops the newest elements
+    instead; the view then counts what arrives and offers a jump back to the latest page.
     """
 
     def __init__(self, chat: ChatApp, identity: Identity, info: ChatInfo) -> None:
         super().__init__(chat, identity)
-        self.info = info
         self.conversation_id = info.conversation_id
         self.peer = info.peer
         self.shown: deque[tuple[int, ui.element]] = deque()
         self.last_seq = 0
-        self.first_seq = 0
-        self.has_earlier = info.has_earlier
+        self.live = True
+        self.unseen = 0
         self.closed = False
         self._sync_lock = asyncio.Lock()
         self._sending = False
         self._build()
-        for message in info.messages:
-            self._append(message)
-        self.first_seq = info.messages[0].seq if info.messages else 0
-        self._scroll_down()
+        self._show_page(info.messages)
 
     def _build(self) -> None:
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
@@ -97,9 +97,11 @@ class ChatView(SignedInView):
             with self.scroll:
                 self.earlier_button = hook(ui.button('Load earlier messages', on_click=self.load_earlier),
                                            'load-earlier').props('flat dense no-caps').classes('self-center')
-                self.earlier_button.set_visibility(self.has_earlier)
                 self.empty = ui.label('No messages yet: say hello!').classes('muted self-center mt-4')
                 self.list = hook(ui.column(), 'message-list').classes('w-full gap-1 px-3 pb-2')
+                self.latest_button = hook(ui.button('Jump to the latest messages', icon='south',
+                                                    on_click=self.jump_to_latest), 'jump-latest') \
+                    .props('unelevated rounded dense no-caps').classes('self-center mb-2')
         with ui.row().classes('w-full items-center no-wrap gap-2') as self.composer:
             self.input = hook(ui.input(placeholder=f'Message {self.peer.label}'), 'message-input') \
                 .classes('flex-grow').props('outlined rounded dense autofocus')
@@ -126,9 +128,13 @@ class ChatView(SignedInView):
             return
         if self.input.value == text:
             self.input.set_value('')
+        if not self.live:
+            await self.jump_to_latest()
         self._receive(message)
 
     async def handle(self, event: Event) -> None:
+        if not self.still_signed_in():
+            return
         if isinstance(event, MessagePosted) and event.message.conversation_id == self.conversation_id:
             self._receive(event.message)
         elif isinstance(event, FriendshipChanged) and self.peer.id in event.user_ids and event.status == 'removed':
@@ -138,7 +144,7 @@ class ChatView(SignedInView):
         await self.catch_up()
 
     async def catch_up(self) -> None:
-        """Show whatever the database has after ``last_seq``; serialised so two catch-ups never interleave."""
+        """Take in whatever the database has after ``last_seq``; serialised so two catch-ups never interleave."""
         async with self._sync_lock:
             messages = await self.act(conversations.messages_after, conversation_id=self.conversation_id,
                                       after_seq=self.last_seq, quiet=True)
@@ -150,24 +156,36 @@ class ChatView(SignedInView):
                 self._receive(message)
 
     async def load_earlier(self) -> None:
-        """Bring back the page of messages before the oldest one shown."""
-        if not self.has_earlier or not self.shown:
+        """Bring back the page before the oldest message shown; past ``MAX_SHOWN`` the newest ones make room."""
+        if not self.shown:
             return
         earlier = await self.act(conversations.messages_before, conversation_id=self.conversation_id,
-                                 before_seq=self.first_seq)
-        if isinstance(earlier, Failed):
+                                 before_seq=self.shown[0][0])
+        if isinstance(earlier, Failed) or not earlier:
             return
-        room = max(MAX_SHOWN - len(self.shown), 0)
-        earlier = earlier[len(earlier) - room:]
         elements = []
         for index, message in enumerate(earlier):
             with self.list:
                 elements.append(self._render(message).move(self.list, target_index=index))
         for message, element in reversed(list(zip(earlier, elements, strict=True))):
             self.shown.appendleft((message.seq, element))
-        self.first_seq = self.shown[0][0]
-        self.has_earlier = self.first_seq > 1 and len(self.shown) < MAX_SHOWN
-        self.earlier_button.set_visibility(self.has_earlier)
+        while len(self.shown) > MAX_SHOWN:
+            _, newest = self.shown.pop()
+            self.list.remove(newest)
+            self.live = False
+        self._update_buttons()
+
+    async def jump_to_latest(self) -> None:
+        """Leave the history and show the newest page again."""
+        latest = await self.act(conversations.messages_before, conversation_id=self.conversation_id,
+                                before_seq=self.last_seq + 1)
+        if isinstance(latest, Failed):
+            return
+        self.list.clear()
+        self.shown.clear()
+        self.live = True
+        self.unseen = 0
+        self._show_page(latest)
 
     def close(self) -> None:
         """The friendship ended: stop taking input, say why."""
@@ -177,27 +195,41 @@ class ChatView(SignedInView):
         self.composer.set_visibility(False)
         self.closed_note.set_visibility(True)
 
+    def _show_page(self, messages: list[MessageData]) -> None:
+        for message in messages:
+            self._append(message)
+        if messages:
+            self.last_seq = max(self.last_seq, messages[-1].seq)
+        self._update_buttons()
+        self._scroll_down()
+
     def _receive(self, message: MessageData) -> None:
         if message.seq <= self.last_seq:
-            return  # already shown
+            return  # already taken in
         if message.seq > self.last_seq + 1:
             background_tasks.create(self.catch_up(), name='chat catch-up')  # a gap: the database fills it
             return
-        self._append(message)
-        self._scroll_down()
+        self.last_seq = message.seq
+        if self.live:
+            self._append(message)
+            self._scroll_down()
+        else:
+            self.unseen += 1
+        self._update_buttons()
 
     def _append(self, message: MessageData) -> None:
         with self.list:
-            element = self._render(message)
-        self.shown.append((message.seq, element))
-        self.last_seq = message.seq
-        self.empty.set_visibility(False)
+            self.shown.append((message.seq, self._render(message)))
         if len(self.shown) > MAX_SHOWN:
             _, oldest = self.shown.popleft()
             self.list.remove(oldest)
-            self.first_seq = self.shown[0][0]
-            self.has_earlier = True
-            self.earlier_button.set_visibility(True)
+
+    def _update_buttons(self) -> None:
+        self.empty.set_visibility(not self.shown)
+        self.earlier_button.set_visibility(bool(self.shown) and self.shown[0][0] > 1)
+        self.latest_button.set_visibility(not self.live)
+        self.latest_button.set_text(f'{self.unseen} new · jump to the latest' if self.unseen
+                                    else 'Jump to the latest messages')
 
     def _render(self, message: MessageData) -> ui.element:
         mine = message.sender_id == self.me

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from nicegui import Client, background_tasks, ui
+from starlette.responses import RedirectResponse
 
 from chatapp.app import ChatApp
 from chatapp.events import Event, FriendshipChanged
@@ -17,7 +21,7 @@ from pages.identity import Identity, anonymous_redirect, require_identity
 
 def register(chat: ChatApp) -> None:
     @ui.page('/')
-    async def dashboard_page(client: Client):  # type: ignore[no-untyped-def]
+    async def dashboard_page(client: Client) -> RedirectResponse | None:
         if redirect := anonymous_redirect('/'):
             return redirect
         identity = await require_identity(chat, client, '/')
@@ -25,8 +29,8 @@ def register(chat: ChatApp) -> None:
             return None
         with frame('Friends', identity):
             view = DashboardView(chat, identity)
+        chat.hub.attach(identity.user.id, view, client)  # before reading, so no change falls in between
         await view.load()
-        chat.hub.attach(identity.user.id, view, client)
         return None
 
 
@@ -66,7 +70,7 @@ class DashboardView(SignedInView):
             await self.run_search(self.search.page, quiet=True)
 
     async def handle(self, event: Event) -> None:
-        if isinstance(event, FriendshipChanged):
+        if isinstance(event, FriendshipChanged) and self.still_signed_in():
             background_tasks.create(self.load(), name='dashboard reload')
 
     async def resync(self) -> None:
@@ -80,9 +84,9 @@ class DashboardView(SignedInView):
             self.search = result
             self.search_results.refresh()
 
-    async def change(self, fn: object, **kwargs: int) -> None:
-        """Run a friendship action; the lists reload when its event comes back from the broker."""
-        result = await self.act(fn, **kwargs)  # type: ignore[arg-type]
+    async def change(self, fn: Callable[..., object], **kwargs: Any) -> None:
+        """Run a friendship action, then reload (its event reloads the other person's pages)."""
+        result = await self.act(fn, **kwargs)
         if not isinstance(result, Failed):
             await self.load()
 
@@ -129,10 +133,11 @@ class DashboardView(SignedInView):
                 self._search_action(result)
         if self.search.page > 0 or self.search.has_more:
             with ui.row().classes('w-full justify-between'):
-                hook(ui.button('Previous', on_click=lambda: self.run_search(self.search.page - 1)  # type: ignore
-                               ), 'search-prev').props('flat dense no-caps').set_enabled(self.search.page > 0)
-                hook(ui.button('Next', on_click=lambda: self.run_search(self.search.page + 1)  # type: ignore
-                               ), 'search-next').props('flat dense no-caps').set_enabled(self.search.has_more)
+                page = self.search.page
+                hook(ui.button('Previous', on_click=lambda: self.run_search(page - 1)), 'search-prev') \
+                    .props('flat dense no-caps').set_enabled(page > 0)
+                hook(ui.button('Next', on_click=lambda: self.run_search(page + 1)), 'search-next') \
+                    .props('flat dense no-caps').set_enabled(self.search.has_more)
 
     def _search_action(self, result: PersonResult) -> None:
         name = result.user.username

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from nicegui import Client, app, ui
 
 from chatapp.app import ChatApp
@@ -52,8 +54,8 @@ class LoginForm:
             .props('unelevated rounded')
         with ui.row().classes('gap-1 text-sm'):
             ui.label('New here?')
-            hook(ui.link('Create an account', f'/signup?next={self.target}' if self.target != '/' else '/signup'),
-                 'to-signup')
+            signup = '/signup' if self.target == '/' else f'/signup?next={quote(self.target, safe="")}'
+            hook(ui.link('Create an account', signup), 'to-signup')
 
     async def submit(self) -> None:
         if not self.button.enabled:

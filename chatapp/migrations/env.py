@@ -6,7 +6,7 @@ migrators) into ``config.attributes['connection']``; there is no ``alembic.ini``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -34,7 +34,7 @@ def run() -> None:
         context.run_migrations()
 
 
-def _render_item(type_: str, obj: Any, _context: AutogenContext) -> str | bool:
+def _render_item(type_: str, obj: Any, _context: AutogenContext) -> str | Literal[False]:
     """Write SQLModel's ``AutoString`` as plain ``sa.String``, so revisions do not depend on SQLModel internals."""
     if type_ == 'type' and isinstance(obj, AutoString):
         return f'sa.String(length={obj.length})' if obj.length else 'sa.String()'

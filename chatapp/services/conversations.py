@@ -44,11 +44,11 @@ def send_message(tx: Tx, *, actor_id: int, conversation_id: int, body: str) -> M
         raise Invalid('Type a message first.')
     if len(text) > MAX_MESSAGE_LENGTH:
         raise Invalid(f'A message can be at most {MAX_MESSAGE_LENGTH:,} characters long ({len(text):,} now).')
-    members = _require_access(tx.session, actor_id, conversation_id)
+    members = _require_access(tx.session, actor_id, conversation_id, hold=True)
     # Incrementing the counter locks the conversation row until commit, so sequence order is commit order.
     seq = tx.session.execute(
         update(Conversation).where(col(Conversation.id) == conversation_id)
-        .values(last_seq=Conversation.last_seq + 1).returning(Conversation.last_seq)  # type: ignore[arg-type]
+        .values(last_seq=col(Conversation.last_seq) + 1).returning(col(Conversation.last_seq))
     ).scalar_one()
     message = Message(conversation_id=conversation_id, seq=seq, sender_id=actor_id, body=text)
     tx.session.add(message)
@@ -62,7 +62,7 @@ def messages_before(tx: Tx, *, actor_id: int, conversation_id: int, before_seq: 
                     limit: int = PAGE_SIZE) -> list[MessageData]:
     """Up to ``limit`` messages older than ``before_seq``, oldest first ("load earlier")."""
     _require_access(tx.session, actor_id, conversation_id)
-    return _page(tx.session, conversation_id, before_seq=before_seq, limit=min(limit, PAGE_SIZE))
+    return _page(tx.session, conversation_id, before_seq=before_seq, limit=max(0, min(limit, PAGE_SIZE)))
 
 
 def messages_after(tx: Tx, *, actor_id: int, conversation_id: int, after_seq: int) -> list[MessageData]:
@@ -73,13 +73,14 @@ def messages_after(tx: Tx, *, actor_id: int, conversation_id: int, after_seq: in
     return [_message_data(m) for m in tx.session.exec(statement)]
 
 
-def _require_access(session: Session, actor_id: int, conversation_id: int) -> list[int]:
-    """The member ids, when the actor may use this conversation: a member, and still friends with the other."""
+def _require_access(session: Session, actor_id: int, conversation_id: int, *, hold: bool = False) -> list[int]:
+    """The member ids, when the actor may use this conversation: a member, and still friends with the other
+    (``hold``: and stays friends until this transaction commits, see ``are_friends``)."""
     members = list(session.exec(select(ConversationMember.user_id)
                                 .where(ConversationMember.conversation_id == conversation_id)))
     if actor_id not in members:
         raise NotFound(NOT_AVAILABLE)
-    if any(not are_friends(session, actor_id, other) for other in members if other != actor_id):
+    if any(not are_friends(session, actor_id, other, hold=hold) for other in members if other != actor_id):
         raise NotFound(NOT_AVAILABLE)
     return members
 

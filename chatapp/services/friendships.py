@@ -5,6 +5,8 @@ Events: each change emits ``FriendshipChanged`` to exactly the two people concer
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlalchemy import Delete, Update, exc, or_
 from sqlmodel import Session, col, delete, select, update
 
@@ -98,9 +100,11 @@ def relation(tx: Tx, *, actor_id: int, other_id: int) -> Relation:
     return _relation_of(_pair(tx.session, actor_id, other_id), actor_id)
 
 
-def are_friends(session: Session, a: int, b: int) -> bool:
-    """True when ``a`` and ``b`` have an accepted friendship."""
-    row = _pair(session, a, b)
+def are_friends(session: Session, a: int, b: int, *, hold: bool = False) -> bool:
+    """True when ``a`` and ``b`` have an accepted friendship. ``hold`` keeps it from ending until this transaction
+    commits (a shared row lock on PostgreSQL; SQLite transactions are serialised anyway), so a message sent while
+    the other person unfriends is either stored before the friendship ends or refused."""
+    row = _pair(session, a, b, hold=hold)
     return row is not None and row.status == FriendshipStatus.ACCEPTED
 
 
@@ -124,9 +128,9 @@ def search_people(tx: Tx, *, actor_id: int, query: str, page: int = 0) -> Search
     users = list(tx.session.exec(statement))
     has_more = len(users) > SEARCH_PAGE_SIZE
     users = users[:SEARCH_PAGE_SIZE]
-    rows = {(_other_id(row, actor_id)): row for row, _ in _relations(tx.session, actor_id, [u.id for u in users])}
-    results = [PersonResult(user=UserPublic.model_validate(user), relation=_relation_of(rows.get(user.id), actor_id))
-               for user in users]
+    people = [UserPublic.model_validate(user) for user in users]
+    rows = {_other_id(row, actor_id): row for row, _ in _relations(tx.session, actor_id, [p.id for p in people])}
+    results = [PersonResult(user=person, relation=_relation_of(rows.get(person.id), actor_id)) for person in people]
     return SearchPage(results=results, page=page, has_more=has_more)
 
 
@@ -152,15 +156,18 @@ def _change(session: Session, statement: Update | Delete, row: Friendship, statu
     return result.rowcount == 1
 
 
-def _emit(tx: Tx, a: int, b: int, status: str) -> None:
-    tx.emit(FriendshipChanged(recipients=(a, b), user_ids=(a, b), status=status))  # type: ignore[arg-type]
+def _emit(tx: Tx, a: int, b: int, status: Literal['pending', 'accepted', 'removed']) -> None:
+    tx.emit(FriendshipChanged(recipients=(a, b), user_ids=(a, b), status=status))
 
 
-def _pair(session: Session, a: int, b: int) -> Friendship | None:
+def _pair(session: Session, a: int, b: int, *, hold: bool = False) -> Friendship | None:
     low, high = sorted((a, b))
     # populate_existing: a second read in the same session must show the row as it is now, not as first loaded.
-    return session.exec(select(Friendship).where(Friendship.user_low_id == low, Friendship.user_high_id == high)
-                        .execution_options(populate_existing=True)).first()
+    statement = select(Friendship).where(Friendship.user_low_id == low, Friendship.user_high_id == high) \
+        .execution_options(populate_existing=True)
+    if hold:
+        statement = statement.with_for_update(read=True)
+    return session.exec(statement).first()
 
 
 def _insert_request(session: Session, actor_id: int, target_id: int) -> bool:
@@ -183,14 +190,13 @@ def _pending_from(session: Session, requester_id: int, addressee_id: int) -> Fri
     return row
 
 
-def _relations(session: Session, actor_id: int, among: list[int | None] | None = None
-               ) -> list[tuple[Friendship, User]]:
+def _relations(session: Session, actor_id: int, among: list[int] | None = None) -> list[tuple[Friendship, User]]:
     """The actor's friendship rows with the other person of each, optionally only with people in ``among``."""
-    other = (Friendship.user_low_id + Friendship.user_high_id - actor_id)  # type: ignore[operator]
+    other = col(Friendship.user_low_id) + col(Friendship.user_high_id) - actor_id
     statement = (
         select(Friendship, User)
-        .join(User, User.id == other)  # type: ignore[arg-type]
-        .where(or_(Friendship.user_low_id == actor_id, Friendship.user_high_id == actor_id))
+        .join(User, col(User.id) == other)
+        .where(or_(col(Friendship.user_low_id) == actor_id, col(Friendship.user_high_id) == actor_id))
         .order_by(User.username)
     )
     if among is not None:

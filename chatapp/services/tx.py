@@ -18,6 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.event import listen
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -32,6 +33,8 @@ P = ParamSpec('P')
 R = TypeVar('R')
 log = logging.getLogger(__name__)
 RETRIES = 8
+MAX_REPUBLISHING = 10_000
+REPUBLISH_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class ServiceRunner:
         self.broker = broker
         self.deps = deps
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix='chatapp-service')
+        self._republishing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, fn: Callable[Concatenate[Tx, P], R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         loop = asyncio.get_running_loop()
@@ -71,9 +75,29 @@ class ServiceRunner:
             try:
                 await self.broker.publish(event)
             except Exception:
-                # The change is committed; views resynchronise from the database when the broker is back.
-                log.warning('could not publish %s', type(event).__name__, exc_info=True)
+                log.warning('could not publish %s; retrying in the background', type(event).__name__, exc_info=True)
+                self._republish_later(event)
         return result
+
+    def _republish_later(self, event: Event) -> None:
+        """The change is committed, so its event must still go out: views drop a late duplicate and fill a gap
+        from the database, so a retried event can only help. Bounded, so an outage cannot pile up tasks."""
+        if len(self._republishing) >= MAX_REPUBLISHING:
+            log.error('dropping %s: %d events already wait for the broker', type(event).__name__, MAX_REPUBLISHING)
+            return
+        task = asyncio.get_running_loop().create_task(self._republish(event))
+        self._republishing.add(task)
+        task.add_done_callback(self._republishing.discard)
+
+    async def _republish(self, event: Event) -> None:
+        for delay in REPUBLISH_DELAYS:
+            await asyncio.sleep(delay)
+            try:
+                await self.broker.publish(event)
+                return
+            except Exception:
+                log.debug('publishing %s failed again', type(event).__name__)
+        log.error('gave up publishing %s; open views catch up at their next event or reconnect', type(event).__name__)
 
     def run_sync(self, fn: Callable[Concatenate[Tx, P], R], /, *args: P.args, **kwargs: P.kwargs
                  ) -> tuple[R, list[Event]]:
@@ -81,24 +105,29 @@ class ServiceRunner:
 
         A transaction that lost a race the database reports as retryable (SQLite's 'database is locked' for a stale
         snapshot, PostgreSQL's serialization failure or deadlock) is run again from the start: nothing of the failed
-        attempt was committed or published.
+        attempt was committed or published. Unless ``fn`` had committed part of its work itself (as
+        ``accounts.authenticate`` does): that part would be done twice, so the error is raised instead.
         """
         for attempt in range(1, RETRIES + 1):
+            committed: list[Session] = []
             try:
                 with Session(self.engine, expire_on_commit=False) as session:
+                    listen(session, 'after_commit', committed.append)
                     tx = Tx(session, self.deps)
                     result = fn(tx, *args, **kwargs)
                     session.commit()
                     return result, tx.events
             except DBAPIError as error:
-                if attempt == RETRIES or not _retryable(error):
+                if attempt == RETRIES or committed or not _retryable(error):
                     raise
                 log.debug('retrying %s after %s', getattr(fn, '__name__', fn), error.orig)
                 time.sleep(0.005 * attempt)
         raise AssertionError('unreachable')
 
     def shutdown(self) -> None:
-        """Stop the worker threads (at application shutdown)."""
+        """Stop the worker threads and pending republications (at application shutdown)."""
+        for task in self._republishing:
+            task.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 

@@ -106,8 +106,10 @@ class AppProcess:
         return self.log_path.read_text(encoding='utf-8', errors='replace') if self.log_path.exists() else ''
 
     def _full_env(self) -> dict[str, str]:
-        # Only the settings we choose: nothing CHATAPP_* leaks in from the test process (tests/conftest.py sets some).
-        env = {k: v for k, v in os.environ.items() if not k.startswith('CHATAPP_') or k.startswith('CHATAPP_TEST_')}
+        # Only the settings we choose: no CHATAPP_* from the test process (tests/conftest.py sets some), and no
+        # PYTEST_CURRENT_TEST, which makes NiceGUI behave as under test (ui.run then ignores our port).
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(('CHATAPP_', 'PYTEST_', 'NICEGUI_')) or k.startswith('CHATAPP_TEST_')}
         env['PYTHONPATH'] = os.pathsep.join(filter(None, [str(ROOT), env.get('PYTHONPATH')]))
         env['PYTHONUNBUFFERED'] = '1'
         env.update(self.env)
@@ -215,15 +217,21 @@ def click(driver: WebDriver, testid: str) -> None:
 
 
 def type_into(driver: WebDriver, testid: str, text: str, *, enter: bool = False) -> None:
-    """Type into the ``<input>``/``<textarea>`` inside the Quasar wrapper that carries ``testid``."""
-    wrapper = find(driver, testid)
-    field_ = wrapper if wrapper.tag_name in {'input', 'textarea'} else \
-        wrapper.find_element(By.CSS_SELECTOR, 'input, textarea')
+    """Type into the text field ``testid``, then press Enter if asked."""
+    field_ = text_field(driver, testid)
     field_.clear()
     field_.send_keys(text)
     wait(driver, lambda _: field_.get_attribute('value') == text, f'[data-testid={testid}] did not take the text')
     if enter:
         field_.send_keys(Keys.ENTER)
+
+
+def text_field(driver: WebDriver, testid: str) -> WebElement:
+    """The ``<input>``/``<textarea>`` of ``testid``. Quasar puts a ``ui.input``'s attributes on the native element
+    itself (seen with NiceGUI 3.18), but a wrapper holding one is accepted too."""
+    element = find(driver, testid)
+    return element if element.tag_name in {'input', 'textarea'} else \
+        element.find_element(By.CSS_SELECTOR, 'input, textarea')
 
 
 def wait_for_text(driver: WebDriver, testid: str, text: str, timeout: float = WAIT_SECONDS) -> WebElement:
@@ -283,7 +291,7 @@ def send(driver: WebDriver, text: str) -> WebElement:
     """Send ``text`` with Enter and return its bubble once it is shown in our own list."""
     type_into(driver, 'message-input', text, enter=True)
     bubble = wait_for_message(driver, text)
-    field_ = find(driver, 'message-input').find_element(By.CSS_SELECTOR, 'input, textarea')
+    field_ = text_field(driver, 'message-input')
     wait(driver, lambda _: field_.get_attribute('value') == '', 'the message input was not cleared after sending')
     return bubble
 

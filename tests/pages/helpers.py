@@ -46,9 +46,9 @@ def message_texts(user: User) -> list[str]:
     return [html.unescape(b.default_slot.children[0].content) for b in ordered]  # type: ignore[attr-defined]
 
 
-async def wait_for_message(user: User, text: str, *, timeout: float = 5.0) -> None:
+async def wait_for_message(user: User, text: str, *, attempts: int = 100) -> None:
     """Wait until a message bubble shows ``text`` (``should_see`` would also match the input field)."""
-    for _ in range(int(timeout / 0.05)):
+    for _ in range(attempts):
         if text in message_texts(user):
             return
         await asyncio.sleep(0.05)

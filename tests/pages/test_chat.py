@@ -129,7 +129,7 @@ async def test_a_view_holds_a_bounded_number_of_messages(user: User, create_user
 
 
 async def test_a_view_catches_up_after_missing_events(user: User, chat: ChatApp) -> None:
-    alice, bob = await _pair(chat)
+    alice, _ = await _pair(chat)
     await _signed_in(user, 'bob', '/chat/alice')
     await user.should_see(marker='message-input')
     info, _ = chat.run.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='bob')
@@ -157,3 +157,49 @@ async def test_closed_pages_leave_the_hub(user: User, chat: ChatApp) -> None:
     user.client.delete()
     await asyncio.sleep(0)
     assert chat.hub.view_count() == 0
+
+
+async def test_a_logged_out_tab_stops_receiving_and_goes_to_login(user: User, create_user: Callable[[], User],
+                                                                  chat: ChatApp) -> None:
+    alice, _ = await _pair(chat)
+    bob_tab = user
+    await _signed_in(bob_tab, 'bob', '/chat/alice')
+    await bob_tab.should_see(marker='message-input')
+    second_bob_tab = User(bob_tab.http_client)
+    await second_bob_tab.open('/')
+    await second_bob_tab.should_see(marker='continue-bob')
+    second_bob_tab.find(marker='continue-bob').click()
+    await second_bob_tab.should_see(marker='logout')
+    second_bob_tab.find(marker='logout').click()  # logs bob out of this browser, so the first tab too
+    await second_bob_tab.should_see(marker='login-username')
+    info, _ = chat.run.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='bob')
+    chat.run.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=info.conversation_id,
+                      body='before')
+    await chat.run(conversations.send_message, actor_id=alice.id, conversation_id=info.conversation_id,
+                   body='after')  # a gap: the first tab's catch-up finds it is no longer bob's
+    await bob_tab.should_see(marker='login-username')
+    assert 'after' not in message_texts(bob_tab)
+
+
+async def test_paging_back_past_the_window_and_jumping_to_the_latest(user: User, chat: ChatApp) -> None:
+    alice, bob = await _pair(chat)
+    info, _ = chat.run.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='bob')
+    total = MAX_SHOWN + 100
+    for n in range(1, total + 1):
+        chat.run.run_sync(conversations.send_message, actor_id=bob.id, conversation_id=info.conversation_id,
+                          body=f'h{n}')
+    await _signed_in(user, 'alice', '/chat/bob')
+    await wait_for_message(user, f'h{total}')
+    while 'h1' not in message_texts(user):
+        user.find(marker='load-earlier').click()
+        await asyncio.sleep(0.05)
+    texts = message_texts(user)
+    assert texts == [f'h{n}' for n in range(1, MAX_SHOWN + 1)]  # the window slid back; the newest made room
+    await user.should_see(marker='jump-latest')
+    await chat.run(conversations.send_message, actor_id=bob.id, conversation_id=info.conversation_id, body='live')
+    await user.should_see('1 new · jump to the latest')
+    assert 'live' not in message_texts(user)
+    user.find(marker='jump-latest').click()
+    await wait_for_message(user, 'live')
+    assert message_texts(user)[-2:] == [f'h{total}', 'live']
+    await user.should_not_see(marker='jump-latest')

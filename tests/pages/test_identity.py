@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
 
 import pytest
 from nicegui.testing import User
 
 from chatapp.app import ChatApp
-from tests.factories import make_friends, make_user
+from tests.factories import make_friends, make_user, user_named
 from tests.pages.helpers import log_in, send, sign_up, wait_for_message
 
 
@@ -42,7 +42,7 @@ async def test_two_tabs_of_one_browser_hold_two_people(user: User, chat: ChatApp
     await alice_tab.should_see('@alice')
     await alice_tab.should_not_see('@bob')
 
-    make_friends(chat.run, *(_ids(chat, 'alice', 'bob')))
+    make_friends(chat.run, user_named(chat.run, 'alice'), user_named(chat.run, 'bob'))
     await alice_tab.open('/chat/bob')
     await bob_tab.open('/chat/alice')
     await send(alice_tab, 'from the first tab')
@@ -89,14 +89,5 @@ async def _error_mentions(user: User, fragment: str) -> None:
         (label,) = user.find(marker='signup-error').elements
         if fragment.lower() in label.text.lower():
             return
-        await __import__('asyncio').sleep(0.05)
+        await asyncio.sleep(0.05)
     raise AssertionError(f'signup error {label.text!r} does not mention {fragment!r}')
-
-
-def _ids(chat: ChatApp, *usernames: str) -> list:
-    from chatapp.services.users import find_by_username
-    from chatapp.schemas import UserPublic
-    from sqlmodel import Session
-
-    with Session(chat.engine) as session:
-        return [UserPublic.model_validate(find_by_username(session, name)) for name in usernames]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -236,6 +236,16 @@ def test_history_pages(services: ServiceRunner, alice: UserPublic, bob: UserPubl
     capped, _ = services.run_sync(conversations.messages_before, actor_id=alice.id, conversation_id=chat,
                                   before_seq=total + 1, limit=10 * PAGE_SIZE)
     assert [m.seq for m in capped] == list(range(total - PAGE_SIZE + 1, total + 1))
+
+
+@pytest.mark.parametrize('limit', [0, -1])
+def test_messages_before_with_no_room_returns_none(services: ServiceRunner, alice: UserPublic, chat: int,
+                                                   limit: int) -> None:
+    for _ in range(3):
+        _send(services, alice, chat)
+    messages, _ = services.run_sync(conversations.messages_before, actor_id=alice.id, conversation_id=chat,
+                                    before_seq=4, limit=limit)
+    assert messages == []
 
 
 @pytest.mark.parametrize(('after_seq', 'expected'), [(0, range(1, 8)), (4, range(5, 8)), (7, []), (100, [])])

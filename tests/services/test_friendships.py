@@ -333,20 +333,85 @@ def test_concurrent_duplicate_requests_store_one(services: ServiceRunner) -> Non
         assert len(pair) == 1 and pair[0].status == FriendshipStatus.PENDING and pair[0].requester_id == a.id
 
 
-def _race(services: ServiceRunner, pairs: list[tuple[UserPublic, UserPublic]]) -> list[object]:
-    """Run ``send_request`` for each (actor, target) in its own thread, released at the same moment; the results
-    (a Relation or the exception raised) in the order of ``pairs``."""
-    barrier = threading.Barrier(len(pairs))
-    outcomes: list[object] = [None] * len(pairs)
+def test_concurrent_accept_and_cancel_one_wins(services: ServiceRunner) -> None:
+    for round_ in range(ROUNDS):
+        a = make_user(services, f'left{round_}')
+        b = make_user(services, f'right{round_}')
+        services.run_sync(friendships.send_request, actor_id=a.id, target_id=b.id)
 
-    def request(index: int, actor: UserPublic, target: UserPublic) -> None:
+        accepted, cancelled = _together([
+            lambda a=a, b=b: services.run_sync(friendships.accept_request, actor_id=b.id, requester_id=a.id),
+            lambda a=a, b=b: services.run_sync(friendships.cancel_request, actor_id=a.id, target_id=b.id),
+        ])
+
+        row = _row(services, a, b)
+        if isinstance(cancelled, NotFound):  # the acceptance came first: a cancel must not end the friendship
+            assert accepted == (None, [_changed(b, a, 'accepted')])
+            assert row is not None and row.status == FriendshipStatus.ACCEPTED
+        else:
+            assert isinstance(accepted, NotFound), (accepted, cancelled)
+            assert cancelled == (None, [_changed(a, b, 'removed')])
+            assert row is None
+
+
+def test_concurrent_unfriend_from_both_sides_ends_it_once(services: ServiceRunner) -> None:
+    for round_ in range(ROUNDS):
+        a = make_user(services, f'left{round_}')
+        b = make_user(services, f'right{round_}')
+        make_friends(services, a, b)
+
+        outcomes = _together([
+            lambda a=a, b=b: services.run_sync(friendships.unfriend, actor_id=a.id, friend_id=b.id),
+            lambda a=a, b=b: services.run_sync(friendships.unfriend, actor_id=b.id, friend_id=a.id),
+        ])
+
+        assert [type(o) for o in outcomes].count(NotFound) == 1, outcomes
+        assert _row(services, a, b) is None
+
+
+def test_request_crossing_a_cancel_becomes_a_request(services: ServiceRunner) -> None:
+    for round_ in range(ROUNDS):
+        a = make_user(services, f'left{round_}')
+        b = make_user(services, f'right{round_}')
+        services.run_sync(friendships.send_request, actor_id=a.id, target_id=b.id)
+
+        cancelled, asked = _together([
+            lambda a=a, b=b: services.run_sync(friendships.cancel_request, actor_id=a.id, target_id=b.id),
+            lambda a=a, b=b: services.run_sync(friendships.send_request, actor_id=b.id, target_id=a.id),
+        ])
+
+        row = _row(services, a, b)
+        assert row is not None
+        if isinstance(cancelled, NotFound):  # b's request accepted a's first
+            assert asked == (Relation.FRIENDS, [_changed(b, a, 'accepted')])
+            assert row.status == FriendshipStatus.ACCEPTED
+        else:
+            assert cancelled == (None, [_changed(a, b, 'removed')])
+            assert asked == (Relation.REQUESTED, [_changed(b, a, 'pending')])
+            assert row.status == FriendshipStatus.PENDING and row.requester_id == b.id
+
+
+def _race(services: ServiceRunner, pairs: list[tuple[UserPublic, UserPublic]]) -> list[object]:
+    """``send_request`` for each (actor, target) at the same moment; the relations or the exceptions raised."""
+    return [o[0] if isinstance(o, tuple) else o for o in _together([
+        lambda actor=actor, target=target: services.run_sync(friendships.send_request, actor_id=actor.id,
+                                                             target_id=target.id)
+        for actor, target in pairs])]
+
+
+def _together(calls: list[Callable[[], object]]) -> list[object]:
+    """Run each call in its own thread, all released at once by a barrier; their results or the exceptions raised."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[object] = [None] * len(calls)
+
+    def run(index: int) -> None:
         barrier.wait()
         try:
-            outcomes[index], _ = services.run_sync(friendships.send_request, actor_id=actor.id, target_id=target.id)
+            outcomes[index] = calls[index]()
         except Exception as error:
             outcomes[index] = error
 
-    threads = [threading.Thread(target=request, args=(i, *pair)) for i, pair in enumerate(pairs)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -1,0 +1,200 @@
+"""The unit of work: one transaction per service call, events only after its commit, retries of lost races."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
+
+from chatapp.events import Event, FriendshipChanged
+from chatapp.schemas import Relation
+from chatapp.services import friendships
+from chatapp.services.tx import RETRIES, ServiceRunner, Tx
+from models import User
+from tests.factories import make_user
+
+
+class Refused(Exception):
+    """What the failing service functions below raise."""
+
+
+def _ghost(number: int = 0) -> FriendshipChanged:
+    return FriendshipChanged(recipients=(number,), user_ids=(number, number + 1), status='pending')
+
+
+def store_then_fail(tx: Tx) -> None:
+    """Writes, emits, then fails: none of it may be seen."""
+    tx.session.add(User(username='ghost', password_hash='x'))
+    tx.session.flush()
+    tx.emit(_ghost())
+    raise Refused
+
+
+def store_in_savepoint_then_fail(tx: Tx) -> None:
+    """Like ``store_then_fail``, with the write in a savepoint, as the services do to survive a unique-key race."""
+    with tx.session.begin_nested():
+        tx.session.add(User(username='ghost', password_hash='x'))
+    tx.emit(_ghost())
+    raise Refused
+
+
+def test_a_failed_call_stores_and_publishes_nothing(services: ServiceRunner) -> None:
+    with pytest.raises(Refused):
+        services.run_sync(store_then_fail)
+    assert _usernames(services) == []
+
+
+def test_a_savepoint_does_not_commit_early(services: ServiceRunner, request: pytest.FixtureRequest) -> None:
+    if services.engine.dialect.name == 'sqlite':
+        # pysqlite begins a transaction only at the first INSERT/UPDATE/DELETE; a SAVEPOINT before that starts one
+        # itself, and its RELEASE then commits it. Fixed by the engine hooks SQLAlchemy documents for pysqlite
+        # ("Serializable isolation / Savepoints / Transactional DDL") in chatapp/db.py; then drop this marker.
+        request.applymarker(pytest.mark.xfail(strict=True, reason='pysqlite commits at the outermost RELEASE'))
+    with pytest.raises(Refused):
+        services.run_sync(store_in_savepoint_then_fail)
+    assert _usernames(services) == []
+
+
+@pytest.mark.parametrize('error', [
+    OperationalError('UPDATE x', {}, sqlite3.OperationalError('database is locked')),
+    OperationalError('UPDATE x', {}, type('SerializationFailure', (Exception,), {'sqlstate': '40001'})()),
+    OperationalError('UPDATE x', {}, type('DeadlockDetected', (Exception,), {'sqlstate': '40P01'})()),
+], ids=['sqlite-locked', 'pg-serialization', 'pg-deadlock'])
+def test_a_lost_race_runs_again_from_the_start(services: ServiceRunner, error: OperationalError) -> None:
+    attempts: list[int] = []
+
+    def flaky(tx: Tx) -> int:
+        attempts.append(len(attempts) + 1)
+        tx.session.add(User(username=f'try{len(attempts)}', password_hash='x'))
+        tx.session.flush()
+        tx.emit(_ghost(len(attempts)))
+        if len(attempts) < 3:
+            raise error
+        return len(attempts)
+
+    result, events = services.run_sync(flaky)
+
+    assert result == 3 and attempts == [1, 2, 3]
+    assert events == [_ghost(3)]  # nothing of the failed attempts
+    assert _usernames(services) == ['try3']
+
+
+def test_no_retry_after_the_function_committed_part_of_its_work(services: ServiceRunner) -> None:
+    attempts: list[int] = []
+
+    def commits_early(tx: Tx) -> None:
+        attempts.append(1)
+        tx.session.add(User(username='early', password_hash='x'))
+        tx.session.commit()
+        raise OperationalError('UPDATE x', {}, sqlite3.OperationalError('database is locked'))
+
+    with pytest.raises(OperationalError):
+        services.run_sync(commits_early)
+    assert attempts == [1]
+    assert _usernames(services) == ['early']  # once, not once per attempt
+
+
+def test_retries_give_up_in_the_end(services: ServiceRunner) -> None:
+    attempts: list[int] = []
+
+    def always_locked(tx: Tx) -> None:
+        attempts.append(1)
+        raise OperationalError('UPDATE x', {}, sqlite3.OperationalError('database is locked'))
+
+    with pytest.raises(OperationalError):
+        services.run_sync(always_locked)
+    assert len(attempts) == RETRIES
+
+
+def test_other_database_errors_are_not_retried(services: ServiceRunner) -> None:
+    attempts: list[int] = []
+
+    def duplicate(tx: Tx) -> None:
+        attempts.append(1)
+        raise IntegrityError('INSERT x', {}, sqlite3.IntegrityError('UNIQUE constraint failed'))
+
+    with pytest.raises(IntegrityError):
+        services.run_sync(duplicate)
+    assert attempts == [1]
+
+
+async def test_await_publishes_after_commit(services: ServiceRunner) -> None:
+    alice = make_user(services, 'alice')
+    bob = make_user(services, 'bob')
+    heard: list[tuple[Event, Relation]] = []
+    delivered = asyncio.Event()
+
+    async def handler(event: Event) -> None:
+        # What a listener is told about is already stored: it can read it back at once.
+        relation, _ = services.run_sync(friendships.relation, actor_id=bob.id, other_id=alice.id)
+        heard.append((event, relation))
+        delivered.set()
+
+    services.broker.subscribe(handler)
+    await services.broker.start()
+    try:
+        with pytest.raises(Refused):
+            await services(store_then_fail)
+        result = await services(friendships.send_request, actor_id=alice.id, target_id=bob.id)
+        await asyncio.wait_for(delivered.wait(), timeout=10)
+    finally:
+        await services.broker.stop()
+
+    assert result == Relation.REQUESTED
+    # The broker delivers in order, so the failed call's event would have come first.
+    assert heard == [(FriendshipChanged(recipients=(alice.id, bob.id), user_ids=(alice.id, bob.id), status='pending'),
+                      Relation.INCOMING)]
+    assert 'ghost' not in _usernames(services)
+
+
+async def test_await_returns_even_when_publishing_fails(services: ServiceRunner,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    alice = make_user(services, 'alice')
+    bob = make_user(services, 'bob')
+
+    async def broken(event: Event) -> None:
+        raise ConnectionError('broker down')
+
+    monkeypatch.setattr(services.broker, 'publish', broken)
+
+    assert await services(friendships.send_request, actor_id=alice.id, target_id=bob.id) == Relation.REQUESTED
+    relation, _ = services.run_sync(friendships.relation, actor_id=alice.id, other_id=bob.id)
+    assert relation == Relation.REQUESTED  # committed all the same: views catch up from the database
+
+
+def _usernames(services: ServiceRunner) -> list[str]:
+    with Session(services.engine) as session:
+        return sorted(session.exec(select(User.username)))
+
+
+async def test_an_event_that_could_not_be_published_is_sent_again(services: ServiceRunner,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    alice = make_user(services, 'alice')
+    bob = make_user(services, 'bob')
+    heard: list[Event] = []
+    arrived = asyncio.Event()
+
+    async def hear(event: Event) -> None:
+        heard.append(event)
+        arrived.set()
+
+    services.broker.subscribe(hear)
+    await services.broker.start()
+    real_publish = services.broker.publish
+    failures = [ConnectionError('broker down')]
+
+    async def flaky(event: Event) -> None:
+        if failures:
+            raise failures.pop()
+        await real_publish(event)
+
+    monkeypatch.setattr(services.broker, 'publish', flaky)
+    try:
+        await services(friendships.send_request, actor_id=alice.id, target_id=bob.id)
+        await asyncio.wait_for(arrived.wait(), timeout=10)
+    finally:
+        await services.broker.stop()
+    assert heard == [FriendshipChanged(recipients=(alice.id, bob.id), user_ids=(alice.id, bob.id), status='pending')]

@@ -1,0 +1,170 @@
+"""``python -m chatapp``: its help, its refusal of bad settings, the generated secret and a real start."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from chatapp.cli import browser_url, display_available
+from chatapp.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 30.0
+
+
+def test_help_lists_every_setting(tmp_path: Path) -> None:
+    result = run_chatapp(['--help'], cwd=tmp_path)
+    assert result.returncode == 0
+    for name in Settings.model_fields:
+        assert f'CHATAPP_{name.upper()}' in result.stdout
+    for expected in ['CHATAPP_DATABASE_URL', 'CHATAPP_REDIS_URL', 'CHATAPP_SECRET', 'CHATAPP_PORT', '.env',
+                     '--no-browser', '--host', '--port', '--data-dir', '(default: 8080)']:
+        assert expected in result.stdout
+
+
+@pytest.mark.parametrize(('env', 'args', 'named'), [
+    ({'CHATAPP_PORT': '0'}, [], 'CHATAPP_PORT'),
+    ({'CHATAPP_PORT': 'eighty'}, [], 'CHATAPP_PORT'),
+    ({'CHATAPP_SECRET': 'changeme'}, [], 'CHATAPP_SECRET'),
+    ({'CHATAPP_SECRET': 'short-but-not-a-placeholder'}, [], 'CHATAPP_SECRET'),
+    ({}, ['--port', '70000'], 'CHATAPP_PORT'),
+])
+def test_an_invalid_setting_stops_with_one_clear_line(tmp_path: Path, env: dict[str, str], args: list[str],
+                                                        named: str) -> None:
+    result = run_chatapp(['--no-browser', '--data-dir', str(tmp_path), *args], cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert 'Traceback' not in result.stderr
+    assert result.stderr.startswith('chatapp: invalid setting')
+    assert named in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    for value in env.values():
+        assert value not in result.stderr  # a rejected secret is still somebody's secret
+
+
+def test_the_generated_secret_is_private_and_kept(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / 'data', secret=None)
+    first = settings.resolved_secret()
+    path = tmp_path / 'data' / 'secret.key'
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert len(first) >= 32
+    assert Settings(data_dir=tmp_path / 'data', secret=None).resolved_secret() == first
+
+
+@pytest.mark.parametrize(('host', 'url'), [
+    ('127.0.0.1', 'http://127.0.0.1:8080'),
+    ('0.0.0.0', 'http://localhost:8080'),
+    ('::', 'http://localhost:8080'),
+    ('::1', 'http://[::1]:8080'),
+    ('chat.local', 'http://chat.local:8080'),
+])
+def test_the_printed_url_is_one_a_browser_can_open(host: str, url: str) -> None:
+    assert browser_url(host, 8080) == url
+
+
+@pytest.mark.skipif(sys.platform in {'darwin', 'win32'}, reason='a browser can always be opened there')
+def test_no_browser_without_a_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv('DISPLAY', raising=False)
+    monkeypatch.delenv('WAYLAND_DISPLAY', raising=False)
+    assert not display_available()
+    monkeypatch.setenv('WAYLAND_DISPLAY', 'wayland-0')
+    assert display_available()
+
+
+def test_a_real_start_serves_pages_and_keeps_the_database_in_wal_mode(tmp_path: Path) -> None:
+    data_dir = tmp_path / 'data'
+    port = free_port()
+    env = {'CHATAPP_DATA_DIR': str(tmp_path / 'ignored'), 'CHATAPP_ARGON2_MEMORY_KIB': '1024'}
+    with started_chatapp(['--no-browser', '--port', str(port), '--data-dir', str(data_dir)], tmp_path, env) as out:
+        assert wait_for_page(f'http://127.0.0.1:{port}/login', out) in {200, 301, 302, 303, 307, 308}
+        wait_for_text(out, f'chatapp is running on http://127.0.0.1:{port}')
+        database = data_dir / 'chatapp.db'
+        assert database.exists()
+        with sqlite3.connect(database) as connection:
+            assert connection.execute('PRAGMA journal_mode').fetchone()[0] == 'wal'
+        assert (data_dir / 'sessions').is_dir()
+        assert (data_dir / 'secret.key').stat().st_mode & 0o777 == 0o600
+        assert not (tmp_path / 'ignored').exists()  # the option beats the environment
+    output = out.read_text(encoding='utf-8')
+    assert 'Traceback' not in output, output
+
+
+def run_chatapp(args: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, '-m', 'chatapp', *args], cwd=cwd, env=clean_env(env or {}),
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def clean_env(extra: dict[str, str]) -> dict[str, str]:
+    """The test's environment without its ``CHATAPP_*`` variables (the ``app_env`` fixture sets some), without a
+    display (so no browser opens), and with the project importable from any folder."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(('CHATAPP_', 'NICEGUI_')) and key not in {'DISPLAY', 'WAYLAND_DISPLAY'}}
+    env['PYTHONPATH'] = os.pathsep.join(filter(None, [str(ROOT), env.get('PYTHONPATH')]))
+    return {**env, **extra}
+
+
+@contextmanager
+def started_chatapp(args: list[str], cwd: Path, env: dict[str, str]) -> Iterator[Path]:
+    """Run ``python -m chatapp`` with its output going to a file; stop it however the test ends."""
+    out = cwd / 'chatapp.out'
+    with out.open('w', encoding='utf-8') as sink:
+        process = subprocess.Popen([sys.executable, '-m', 'chatapp', *args], cwd=cwd, env=clean_env(env),
+                                   stdout=sink, stderr=subprocess.STDOUT)
+        out.process = process  # type: ignore[attr-defined]
+        try:
+            yield out
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    assert process.returncode == 0, out.read_text(encoding='utf-8')
+
+
+def wait_for_page(url: str, out: Path) -> int:
+    """The status of the first answer from ``url`` (redirects not followed), waiting for the server to listen."""
+    opener = urllib.request.build_opener(NoRedirect)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if out.process.poll() is not None:  # type: ignore[attr-defined]
+            pytest.fail(f'chatapp exited early:\n{out.read_text(encoding="utf-8")}')
+        try:
+            with opener.open(url, timeout=5) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f'{url} did not answer within {START_TIMEOUT} s:\n{out.read_text(encoding="utf-8")}')
+
+
+def wait_for_text(out: Path, text: str) -> None:
+    deadline = time.monotonic() + 5
+    while text not in out.read_text(encoding='utf-8'):
+        if time.monotonic() > deadline:
+            pytest.fail(f'{text!r} was not printed:\n{out.read_text(encoding="utf-8")}')
+        time.sleep(0.1)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return int(probe.getsockname()[1])
