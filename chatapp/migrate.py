@@ -61,9 +61,8 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
     keys are checked before the transaction commits instead."""
     dialect = engine.dialect.name
     with _sqlite_file_lock(engine), engine.connect() as connection:
-        if dialect == 'sqlite':
-            connection.exec_driver_sql('PRAGMA foreign_keys=OFF')  # a no-op inside a transaction: set it first
-            connection.commit()
+        if dialect == 'sqlite':  # a no-op inside a transaction, so on the driver before SQLAlchemy begins one
+            connection.connection.driver_connection.execute('PRAGMA foreign_keys=OFF')  # type: ignore[union-attr]
         try:
             with connection.begin():
                 if dialect == 'postgresql':
@@ -73,9 +72,8 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
                 if dialect == 'sqlite' and (broken := connection.exec_driver_sql('PRAGMA foreign_key_check').all()):
                     raise RuntimeError(f'migration left rows with dangling foreign keys: {broken[:5]}')
         finally:
-            if dialect == 'sqlite':
-                connection.exec_driver_sql('PRAGMA foreign_keys=ON')  # the connection goes back to the pool
-                connection.commit()
+            if dialect == 'sqlite':  # the connection goes back to the pool
+                connection.connection.driver_connection.execute('PRAGMA foreign_keys=ON')  # type: ignore[union-attr]
 
 
 @contextmanager

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -62,9 +63,29 @@ def test_the_generated_secret_is_private_and_kept(tmp_path: Path) -> None:
     assert Settings(data_dir=tmp_path / 'data', secret=None).resolved_secret() == first
 
 
+@pytest.mark.parametrize(('redis_url', 'expected'), [
+    ('', 'FilePersistentDict {data_dir}/sessions/storage-general.json'),
+    ('redis://127.0.0.1:1/0', 'RedisPersistentDict team-a:nicegui:general'),  # nothing listens: loading only warns
+])
+def test_sessions_live_in_the_data_folder_or_in_redis(tmp_path: Path, redis_url: str, expected: str) -> None:
+    """Run in a fresh interpreter: replacing ``app.storage`` here would leak into the page tests."""
+    code = '\n'.join([
+        'from nicegui import app',
+        'from chatapp.cli import use_session_storage',
+        'from chatapp.settings import Settings',
+        f'use_session_storage(Settings(data_dir={str(tmp_path)!r}, redis_url={redis_url!r}, redis_prefix="team-a"))',
+        'general = app.storage.general',
+        'print(type(general).__name__, getattr(general, "key", None) or getattr(general, "filepath", None))',
+    ])
+    result = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, env=clean_env({}), capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected.format(data_dir=tmp_path.resolve())
+
+
 @pytest.mark.parametrize(('host', 'url'), [
     ('127.0.0.1', 'http://127.0.0.1:8080'),
-    ('0.0.0.0', 'http://localhost:8080'),
+    ('0.0.0.0', 'http://localhost:8080'),  # noqa: S104
     ('::', 'http://localhost:8080'),
     ('::1', 'http://[::1]:8080'),
     ('chat.local', 'http://chat.local:8080'),
@@ -86,9 +107,9 @@ def test_a_real_start_serves_pages_and_keeps_the_database_in_wal_mode(tmp_path: 
     data_dir = tmp_path / 'data'
     port = free_port()
     env = {'CHATAPP_DATA_DIR': str(tmp_path / 'ignored'), 'CHATAPP_ARGON2_MEMORY_KIB': '1024'}
-    with started_chatapp(['--no-browser', '--port', str(port), '--data-dir', str(data_dir)], tmp_path, env) as out:
-        assert wait_for_page(f'http://127.0.0.1:{port}/login', out) in {200, 301, 302, 303, 307, 308}
-        wait_for_text(out, f'chatapp is running on http://127.0.0.1:{port}')
+    with started_chatapp(['--no-browser', '--port', str(port), '--data-dir', str(data_dir)], tmp_path, env) as app:
+        assert app.wait_for_page(f'http://127.0.0.1:{port}/login') in {200, 301, 302, 303, 307, 308}
+        app.wait_for_output(f'chatapp is running on http://127.0.0.1:{port}')
         database = data_dir / 'chatapp.db'
         assert database.exists()
         with sqlite3.connect(database) as connection:
@@ -96,8 +117,7 @@ def test_a_real_start_serves_pages_and_keeps_the_database_in_wal_mode(tmp_path: 
         assert (data_dir / 'sessions').is_dir()
         assert (data_dir / 'secret.key').stat().st_mode & 0o777 == 0o600
         assert not (tmp_path / 'ignored').exists()  # the option beats the environment
-    output = out.read_text(encoding='utf-8')
-    assert 'Traceback' not in output, output
+    assert 'Traceback' not in app.output(), app.output()
 
 
 def run_chatapp(args: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -106,24 +126,58 @@ def run_chatapp(args: list[str], *, cwd: Path, env: dict[str, str] | None = None
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
-    """The test's environment without its ``CHATAPP_*`` variables (the ``app_env`` fixture sets some), without a
-    display (so no browser opens), and with the project importable from any folder."""
+    """The test's environment without its ``CHATAPP_*`` variables (the ``app_env`` fixture sets some), without the
+    pytest markers that switch NiceGUI into test mode, without a display (so no browser opens), and with the project
+    importable from any folder."""
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(('CHATAPP_', 'NICEGUI_')) and key not in {'DISPLAY', 'WAYLAND_DISPLAY'}}
+           if not key.startswith(('CHATAPP_', 'NICEGUI_', 'PYTEST_')) and key not in {'DISPLAY', 'WAYLAND_DISPLAY'}}
     env['PYTHONPATH'] = os.pathsep.join(filter(None, [str(ROOT), env.get('PYTHONPATH')]))
     return {**env, **extra}
 
 
+@dataclass
+class Running:
+    """A ``python -m chatapp`` process whose output goes to a file."""
+
+    process: subprocess.Popen[bytes]
+    out: Path
+
+    def output(self) -> str:
+        return self.out.read_text(encoding='utf-8')
+
+    def wait_for_page(self, url: str) -> int:
+        """The status of the first answer from ``url`` (redirects not followed), once the server listens."""
+        opener = urllib.request.build_opener(NoRedirect)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f'chatapp exited early:\n{self.output()}')
+            try:
+                with opener.open(url, timeout=5) as response:
+                    return int(response.status)
+            except urllib.error.HTTPError as error:
+                return error.code
+            except OSError:
+                time.sleep(0.2)
+        pytest.fail(f'{url} did not answer within {START_TIMEOUT} s:\n{self.output()}')
+
+    def wait_for_output(self, text: str) -> None:
+        deadline = time.monotonic() + 5
+        while text not in self.output():
+            if time.monotonic() > deadline:
+                pytest.fail(f'{text!r} was not printed:\n{self.output()}')
+            time.sleep(0.1)
+
+
 @contextmanager
-def started_chatapp(args: list[str], cwd: Path, env: dict[str, str]) -> Iterator[Path]:
-    """Run ``python -m chatapp`` with its output going to a file; stop it however the test ends."""
+def started_chatapp(args: list[str], cwd: Path, env: dict[str, str]) -> Iterator[Running]:
+    """Run ``python -m chatapp``; stop it with Ctrl+C however the test ends, and expect a clean exit."""
     out = cwd / 'chatapp.out'
     with out.open('w', encoding='utf-8') as sink:
         process = subprocess.Popen([sys.executable, '-m', 'chatapp', *args], cwd=cwd, env=clean_env(env),
                                    stdout=sink, stderr=subprocess.STDOUT)
-        out.process = process  # type: ignore[attr-defined]
         try:
-            yield out
+            yield Running(process, out)
         finally:
             process.send_signal(signal.SIGINT)
             try:
@@ -132,31 +186,6 @@ def started_chatapp(args: list[str], cwd: Path, env: dict[str, str]) -> Iterator
                 process.kill()
                 process.wait()
     assert process.returncode == 0, out.read_text(encoding='utf-8')
-
-
-def wait_for_page(url: str, out: Path) -> int:
-    """The status of the first answer from ``url`` (redirects not followed), waiting for the server to listen."""
-    opener = urllib.request.build_opener(NoRedirect)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if out.process.poll() is not None:  # type: ignore[attr-defined]
-            pytest.fail(f'chatapp exited early:\n{out.read_text(encoding="utf-8")}')
-        try:
-            with opener.open(url, timeout=5) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            return error.code
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f'{url} did not answer within {START_TIMEOUT} s:\n{out.read_text(encoding="utf-8")}')
-
-
-def wait_for_text(out: Path, text: str) -> None:
-    deadline = time.monotonic() + 5
-    while text not in out.read_text(encoding='utf-8'):
-        if time.monotonic() > deadline:
-            pytest.fail(f'{text!r} was not printed:\n{out.read_text(encoding="utf-8")}')
-        time.sleep(0.1)
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

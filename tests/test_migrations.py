@@ -78,7 +78,10 @@ def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
 
 
 def test_processes_starting_together_migrate_once(engine: Engine, db_url: str) -> None:
-    """Two app processes may start at once against one database: both start, neither fails on the other's tables."""
+    """Two app processes may start at once against one database: both start, neither fails on the other's tables.
+
+    Threads stand in for processes, each with its own engine; without the lock this fails with 'alembic_version
+    already exists' on both backends."""
     engines = [make_engine(db_url) for _ in range(3)]
     barrier = threading.Barrier(len(engines))
     errors: list[BaseException] = []

@@ -47,12 +47,9 @@ def test_a_failed_call_stores_and_publishes_nothing(services: ServiceRunner) -> 
     assert _usernames(services) == []
 
 
-def test_a_savepoint_does_not_commit_early(services: ServiceRunner, request: pytest.FixtureRequest) -> None:
-    if services.engine.dialect.name == 'sqlite':
-        # pysqlite begins a transaction only at the first INSERT/UPDATE/DELETE; a SAVEPOINT before that starts one
-        # itself, and its RELEASE then commits it. Fixed by the engine hooks SQLAlchemy documents for pysqlite
-        # ("Serializable isolation / Savepoints / Transactional DDL") in chatapp/db.py; then drop this marker.
-        request.applymarker(pytest.mark.xfail(strict=True, reason='pysqlite commits at the outermost RELEASE'))
+def test_a_savepoint_does_not_commit_early(services: ServiceRunner) -> None:
+    # pysqlite on its own begins a transaction only at the first write, and the RELEASE of a savepoint taken before
+    # that commits; chatapp.sqlite begins every transaction itself.
     with pytest.raises(Refused):
         services.run_sync(store_in_savepoint_then_fail)
     assert _usernames(services) == []

@@ -1,0 +1,89 @@
+"""SQLite as chatapp uses it: WAL, enforced foreign keys, and transactions that are atomic and taken in turn.
+
+Two things in Python's sqlite3 driver get in the way of a multi-threaded server, and this module replaces them:
+
+- The driver begins a transaction only at the first INSERT/UPDATE/DELETE, so reads before it run outside any
+  transaction, and the RELEASE of a SAVEPOINT taken before it commits for real. We switch that off and begin every
+  transaction ourselves (SQLAlchemy's documented recipe for pysqlite).
+- Concurrent writers wait for each other inside SQLite's busy handler, which sleeps 1, 2, 5, 10... ms between
+  tries, and a reader that later writes can fail at once with 'database is locked'. Instead each transaction takes a
+  process-wide lock, then ``BEGIN IMMEDIATE``: threads of this process queue on the lock and are woken the moment
+  it is free, nobody ever has to upgrade a read to a write, and SQLite's own locking only arbitrates between
+  processes. Transactions are short (no hashing or network inside them), so taking them in turn costs little.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import URL
+from sqlmodel import create_engine
+
+LOCK_TIMEOUT = 30.0
+
+
+def make_sqlite_engine(url: URL, *, pool_size: int) -> Engine:
+    """An engine whose transactions are serialised through one lock (see the module docstring)."""
+    if url.database and url.database != ':memory:':
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    connection_class = type('SerializedConnection', (SerializedConnection,), {'turn': threading.Lock()})
+    engine = create_engine(url, pool_size=pool_size, max_overflow=4,
+                           connect_args={'check_same_thread': False, 'timeout': LOCK_TIMEOUT,
+                                         'factory': connection_class})
+    event.listen(engine, 'connect', _configure)
+    event.listen(engine, 'begin', _begin)
+    return engine
+
+
+class SerializedConnection(sqlite3.Connection):
+    """A sqlite3 connection that holds its engine's ``turn`` lock from ``BEGIN IMMEDIATE`` to commit or rollback."""
+
+    turn: threading.Lock
+    _holding = False
+
+    def begin_immediate(self) -> None:
+        if not self.turn.acquire(timeout=LOCK_TIMEOUT):
+            raise sqlite3.OperationalError('database is locked (no turn within the timeout)')
+        self._holding = True
+        try:
+            self.execute('BEGIN IMMEDIATE')
+        except BaseException:
+            self._release()
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._holding:
+            self._holding = False
+            self.turn.release()
+
+
+def _configure(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # the driver no longer begins transactions; ``_begin`` does
+    for pragma in ('journal_mode=WAL', 'synchronous=NORMAL', 'foreign_keys=ON', f'busy_timeout={LOCK_TIMEOUT * 1000:.0f}'):
+        dbapi_connection.execute(f'PRAGMA {pragma}')
+
+
+def _begin(connection: Any) -> None:
+    connection.connection.driver_connection.begin_immediate()
