@@ -81,7 +81,8 @@ class SerializedConnection(sqlite3.Connection):
 
 def _configure(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # the driver no longer begins transactions; ``_begin`` does
-    for pragma in ('journal_mode=WAL', 'synchronous=NORMAL', 'foreign_keys=ON', f'busy_timeout={LOCK_TIMEOUT * 1000:.0f}'):
+    pragmas = ('journal_mode=WAL', 'synchronous=NORMAL', 'foreign_keys=ON', f'busy_timeout={LOCK_TIMEOUT * 1000:.0f}')
+    for pragma in pragmas:
         dbapi_connection.execute(f'PRAGMA {pragma}')
 
 
