@@ -32,6 +32,13 @@ async def log_in(user: User, username: str, *, password: str = PASSWORD, next_pa
     user.find(marker='login-submit').click()
 
 
+async def signed_in(user: User, username: str, path: str) -> None:
+    """Log in and wait until ``path`` shows. Waiting matters: the simulation's ``ui.navigate`` follows the ``User``
+    used last, so a login still in flight while another simulated person acts would move the wrong one."""
+    await log_in(user, username, next_path=path)
+    await user.should_see(marker='whoami', retries=30)
+
+
 async def send(user: User, text: str) -> None:
     """Type ``text`` into the chat input and press the send button."""
     await user.should_see(marker='message-input', retries=30)

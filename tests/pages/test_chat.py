@@ -14,12 +14,7 @@ from chatapp.schemas import UserPublic
 from chatapp.services import conversations, friendships
 from pages.chat_page import MAX_SHOWN
 from tests.factories import make_friends, make_user
-from tests.pages.helpers import log_in, message_texts, send, wait_for_message
-
-
-async def _signed_in(user: User, name: str, path: str) -> None:
-    await log_in(user, name, next_path=path)
-    await user.should_see(marker='whoami', retries=30)
+from tests.pages.helpers import message_texts, send, signed_in, wait_for_message
 
 
 async def _pair(chat: ChatApp) -> tuple[UserPublic, UserPublic]:
@@ -35,7 +30,7 @@ async def test_a_message_reaches_every_tab_of_both_people_once(user: User, creat
     alice2, bob2 = User(alice1.http_client), User(bob1.http_client)
     for tab, name, path in ((alice1, 'alice', '/chat/bob'), (alice2, 'alice', '/chat/bob'),
                             (bob1, 'bob', '/chat/alice'), (bob2, 'bob', '/chat/alice')):
-        await _signed_in(tab, name, path)
+        await signed_in(tab, name, path)
         await tab.should_see(marker='message-input')
     for n in range(5):
         sender = alice1 if n % 2 == 0 else bob2
@@ -49,8 +44,8 @@ async def test_a_message_reaches_every_tab_of_both_people_once(user: User, creat
 async def test_html_and_script_are_shown_as_text(user: User, create_user: Callable[[], User], chat: ChatApp) -> None:
     await _pair(chat)
     alice, bob = user, create_user()
-    await _signed_in(alice, 'alice', '/chat/bob')
-    await _signed_in(bob, 'bob', '/chat/alice')
+    await signed_in(alice, 'alice', '/chat/bob')
+    await signed_in(bob, 'bob', '/chat/alice')
     payload = '<b>bold?</b><script>alert("x")</script><img src=x onerror=alert(1)>'
     await send(alice, payload)
     await wait_for_message(bob, payload)
@@ -63,7 +58,7 @@ async def test_html_and_script_are_shown_as_text(user: User, create_user: Callab
 async def test_a_stranger_gets_not_available(user: User, chat: ChatApp) -> None:
     make_user(chat.run, 'alice')
     make_user(chat.run, 'mallory')
-    await _signed_in(user, 'mallory', '/chat/alice')
+    await signed_in(user, 'mallory', '/chat/alice')
     await user.should_see(marker='not-available')
     await user.should_see(conversations.NOT_AVAILABLE)
     await user.should_not_see(marker='message-input')
@@ -71,7 +66,7 @@ async def test_a_stranger_gets_not_available(user: User, chat: ChatApp) -> None:
 
 async def test_empty_and_too_long_messages_are_refused(user: User, chat: ChatApp) -> None:
     await _pair(chat)
-    await _signed_in(user, 'alice', '/chat/bob')
+    await signed_in(user, 'alice', '/chat/bob')
     await send(user, '   ')
     await user.should_see('Type a message first.')
     await send(user, 'x' * 4001)
@@ -85,8 +80,8 @@ async def test_unfriending_closes_the_conversation_for_both(user: User, create_u
                                                             chat: ChatApp) -> None:
     alice_data, bob_data = await _pair(chat)
     alice, bob = user, create_user()
-    await _signed_in(alice, 'alice', '/chat/bob')
-    await _signed_in(bob, 'bob', '/chat/alice')
+    await signed_in(alice, 'alice', '/chat/bob')
+    await signed_in(bob, 'bob', '/chat/alice')
     await bob.should_see(marker='message-input')
     await chat.run(friendships.unfriend, actor_id=alice_data.id, friend_id=bob_data.id)
     for person in (alice, bob):
@@ -100,7 +95,7 @@ async def test_latest_page_then_earlier_on_demand(user: User, chat: ChatApp) -> 
     for n in range(1, 121):
         chat.run.run_sync(conversations.send_message, actor_id=alice.id if n % 2 else bob.id,
                           conversation_id=info.conversation_id, body=f'm{n}')
-    await _signed_in(user, 'alice', '/chat/bob')
+    await signed_in(user, 'alice', '/chat/bob')
     await wait_for_message(user, 'm120')
     assert message_texts(user) == [f'm{n}' for n in range(71, 121)]
     user.find(marker='load-earlier').click()
@@ -116,8 +111,8 @@ async def test_a_view_holds_a_bounded_number_of_messages(user: User, create_user
                                                          chat: ChatApp) -> None:
     await _pair(chat)
     bob = create_user()
-    await _signed_in(bob, 'bob', '/chat/alice')
-    await _signed_in(user, 'alice', '/chat/bob')
+    await signed_in(bob, 'bob', '/chat/alice')
+    await signed_in(user, 'alice', '/chat/bob')
     for n in range(MAX_SHOWN + 10):
         await send(user, f'n{n}')
         await wait_for_message(user, f'n{n}')
@@ -130,7 +125,7 @@ async def test_a_view_holds_a_bounded_number_of_messages(user: User, create_user
 
 async def test_a_view_catches_up_after_missing_events(user: User, chat: ChatApp) -> None:
     alice, _ = await _pair(chat)
-    await _signed_in(user, 'bob', '/chat/alice')
+    await signed_in(user, 'bob', '/chat/alice')
     await user.should_see(marker='message-input')
     info, _ = chat.run.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='bob')
     for n in range(3):  # stored without publishing: as if the broker lost these events
@@ -150,7 +145,7 @@ async def test_a_view_catches_up_after_missing_events(user: User, chat: ChatApp)
 
 async def test_closed_pages_leave_the_hub(user: User, chat: ChatApp) -> None:
     await _pair(chat)
-    await _signed_in(user, 'alice', '/chat/bob')
+    await signed_in(user, 'alice', '/chat/bob')
     await user.should_see(marker='message-input')
     assert chat.hub.view_count() == 1
     assert user.client is not None
@@ -163,7 +158,7 @@ async def test_a_logged_out_tab_stops_receiving_and_goes_to_login(user: User, cr
                                                                   chat: ChatApp) -> None:
     alice, _ = await _pair(chat)
     bob_tab = user
-    await _signed_in(bob_tab, 'bob', '/chat/alice')
+    await signed_in(bob_tab, 'bob', '/chat/alice')
     await bob_tab.should_see(marker='message-input')
     second_bob_tab = User(bob_tab.http_client)
     await second_bob_tab.open('/')
@@ -188,7 +183,7 @@ async def test_paging_back_past_the_window_and_jumping_to_the_latest(user: User,
     for n in range(1, total + 1):
         chat.run.run_sync(conversations.send_message, actor_id=bob.id, conversation_id=info.conversation_id,
                           body=f'h{n}')
-    await _signed_in(user, 'alice', '/chat/bob')
+    await signed_in(user, 'alice', '/chat/bob')
     await wait_for_message(user, f'h{total}')
     while 'h1' not in message_texts(user):
         user.find(marker='load-earlier').click()
