@@ -36,12 +36,10 @@ class ChatApp:
 
 def create_app(settings: Settings) -> ChatApp:
     """Build the app for ``settings``: database migrated, broker and hub wired, pages registered."""
-    engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
     broker = make_broker(settings.redis_url, settings.redis_prefix)
     hub = Hub(broker)
-    hasher = PasswordHasher(memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost)
-    runner = ServiceRunner(engine, broker, Deps(hasher=hasher, settings=settings))
+    runner = make_runner(settings, broker)
+    engine = runner.engine
     chat = ChatApp(settings=settings, engine=engine, broker=broker, hub=hub, run=runner)
 
     app.on_startup(broker.start)
@@ -55,6 +53,14 @@ def create_app(settings: Settings) -> ChatApp:
     register_all(chat)
     app.state.chatapp = chat
     return chat
+
+
+def make_runner(settings: Settings, broker: Broker) -> ServiceRunner:
+    """The service layer for ``settings``: engine on a migrated database, password hasher, events to ``broker``."""
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    hasher = PasswordHasher(memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost)
+    return ServiceRunner(engine, broker, Deps(hasher=hasher, settings=settings))
 
 
 def _check_socket_origin(settings: Settings) -> None:

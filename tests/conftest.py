@@ -9,11 +9,9 @@ from pathlib import Path
 import pytest
 from nicegui import app as nicegui_app
 
-from chatapp.app import ChatApp
+from chatapp.app import ChatApp, make_runner
 from chatapp.broker import MemoryBroker
-from chatapp.db import make_engine, migrate
-from chatapp.security import PasswordHasher
-from chatapp.services.tx import Deps, ServiceRunner
+from chatapp.services.tx import ServiceRunner
 from chatapp.settings import Settings
 from tests.databases import backends, fresh_database
 
@@ -52,13 +50,10 @@ def services(settings: Settings) -> Iterator[ServiceRunner]:
     """The service layer on a migrated database, with an in-process broker, no UI.
 
     Tests call ``services.run_sync(fn, ...)`` for ``(result, events)``, or ``await services(fn, ...)``."""
-    engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
-    hasher = PasswordHasher(memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost)
-    runner = ServiceRunner(engine, MemoryBroker(), Deps(hasher=hasher, settings=settings))
+    runner = make_runner(settings, MemoryBroker())
     yield runner
     runner.shutdown()
-    engine.dispose()
+    runner.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from chatapp.services import conversations, friendships
 from chatapp.services.conversations import MAX_MESSAGE_LENGTH, NOT_AVAILABLE, PAGE_SIZE
 from chatapp.services.tx import ServiceRunner
 from models import Conversation, ConversationMember, Message
+from tests.concurrency import together
 from tests.factories import make_friends, make_user
 
 
@@ -60,7 +60,7 @@ def test_concurrent_first_opens_make_one_conversation(services: ServiceRunner) -
         b = make_user(services, f'right{round_}')
         make_friends(services, a, b)
 
-        outcomes = _together([
+        outcomes = together([
             lambda a=a, b=b: services.run_sync(conversations.open_direct, actor_id=a.id, peer_username=b.username),
             lambda a=a, b=b: services.run_sync(conversations.open_direct, actor_id=b.id, peer_username=a.username),
         ])
@@ -270,7 +270,7 @@ def test_concurrent_sends_are_numbered_without_gaps(services: ServiceRunner, ali
                                       body=f'{member.username} {n}')[0].seq for n in range(per_member)]
         return send_all
 
-    outcomes = _together([sender(alice), sender(bob)])
+    outcomes = together([sender(alice), sender(bob)])
 
     assert all(isinstance(o, list) for o in outcomes), outcomes
     for seqs in outcomes:
@@ -283,26 +283,6 @@ def test_concurrent_sends_are_numbered_without_gaps(services: ServiceRunner, ali
         assert [body for _, _, body in stored if body.startswith(member.username)] == [
             f'{member.username} {n}' for n in range(per_member)]
     assert _last_seq(services, chat) == 2 * per_member
-
-
-def _together(calls: list[Callable[[], object]]) -> list[object]:
-    """Run each call in its own thread, all released at once; their results or the exceptions they raised."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            outcomes[index] = calls[index]()
-        except Exception as error:
-            outcomes[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 def _members(services: ServiceRunner) -> dict[int, set[int]]:

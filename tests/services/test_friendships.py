@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from chatapp.services import friendships
 from chatapp.services.friendships import SEARCH_MAX_LENGTH, SEARCH_PAGE_SIZE
 from chatapp.services.tx import ServiceRunner
 from models import Friendship, FriendshipStatus
+from tests.concurrency import together
 from tests.factories import make_friends, make_user
 
 
@@ -339,7 +339,7 @@ def test_concurrent_accept_and_cancel_one_wins(services: ServiceRunner) -> None:
         b = make_user(services, f'right{round_}')
         services.run_sync(friendships.send_request, actor_id=a.id, target_id=b.id)
 
-        accepted, cancelled = _together([
+        accepted, cancelled = together([
             lambda a=a, b=b: services.run_sync(friendships.accept_request, actor_id=b.id, requester_id=a.id),
             lambda a=a, b=b: services.run_sync(friendships.cancel_request, actor_id=a.id, target_id=b.id),
         ])
@@ -360,7 +360,7 @@ def test_concurrent_unfriend_from_both_sides_ends_it_once(services: ServiceRunne
         b = make_user(services, f'right{round_}')
         make_friends(services, a, b)
 
-        outcomes = _together([
+        outcomes = together([
             lambda a=a, b=b: services.run_sync(friendships.unfriend, actor_id=a.id, friend_id=b.id),
             lambda a=a, b=b: services.run_sync(friendships.unfriend, actor_id=b.id, friend_id=a.id),
         ])
@@ -375,7 +375,7 @@ def test_request_crossing_a_cancel_becomes_a_request(services: ServiceRunner) ->
         b = make_user(services, f'right{round_}')
         services.run_sync(friendships.send_request, actor_id=a.id, target_id=b.id)
 
-        cancelled, asked = _together([
+        cancelled, asked = together([
             lambda a=a, b=b: services.run_sync(friendships.cancel_request, actor_id=a.id, target_id=b.id),
             lambda a=a, b=b: services.run_sync(friendships.send_request, actor_id=b.id, target_id=a.id),
         ])
@@ -393,30 +393,10 @@ def test_request_crossing_a_cancel_becomes_a_request(services: ServiceRunner) ->
 
 def _race(services: ServiceRunner, pairs: list[tuple[UserPublic, UserPublic]]) -> list[object]:
     """``send_request`` for each (actor, target) at the same moment; the relations or the exceptions raised."""
-    return [o[0] if isinstance(o, tuple) else o for o in _together([
+    return [o[0] if isinstance(o, tuple) else o for o in together([
         lambda actor=actor, target=target: services.run_sync(friendships.send_request, actor_id=actor.id,
                                                              target_id=target.id)
         for actor, target in pairs])]
-
-
-def _together(calls: list[Callable[[], object]]) -> list[object]:
-    """Run each call in its own thread, all released at once by a barrier; their results or the exceptions raised."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            outcomes[index] = calls[index]()
-        except Exception as error:
-            outcomes[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 def _changed(a: UserPublic, b: UserPublic, status: str) -> FriendshipChanged:
