@@ -21,6 +21,7 @@ class SignedInView:
         self.chat = chat
         self.identity = identity
         self.client = ui.context.client
+        self.navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
 
     @property
     def me(self) -> int:
@@ -32,7 +33,7 @@ class SignedInView:
         if self.identity.is_current():
             return True
         with self.client:
-            ui.navigate.to('/login')
+            self.navigate.to('/login')
         return False
 
     async def act(self, fn: Callable[..., R], /, *, quiet: bool = False, **kwargs: Any) -> R | Failed:

@@ -9,16 +9,17 @@ from nicegui import Client, background_tasks, ui
 from starlette.responses import RedirectResponse
 
 from chatapp.app import ChatApp
-from chatapp.clock import as_utc
 from chatapp.errors import NotFound
 from chatapp.events import Event, FriendshipChanged, MessagePosted
 from chatapp.schemas import ChatInfo, MessageData
 from chatapp.services import conversations
+from pages.avatar import avatar
 from pages.base_view import SignedInView
 from pages.feedback import Failed
 from pages.frame import frame
 from pages.hooks import hook
 from pages.identity import Identity, anonymous_redirect, require_identity
+from pages.timezone import stamp, zone_of
 
 MAX_SHOWN = 200
 """Message elements one open view holds at most: older ones leave the page and come back with "load earlier", so a
@@ -74,6 +75,7 @@ class ChatView(SignedInView):
         super().__init__(chat, identity)
         self.conversation_id = info.conversation_id
         self.peer = info.peer
+        self.zone = zone_of(identity.accounts)
         self.shown: deque[tuple[int, ui.element]] = deque()
         self.last_seq = 0
         self.live = True
@@ -88,7 +90,7 @@ class ChatView(SignedInView):
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
             ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/')) \
                 .props('flat round dense aria-label="Back to friends"')
-            ui.avatar(self.peer.label[:1].upper(), color='secondary', text_color='white', size='md')
+            avatar(self.peer)
             with ui.column().classes('gap-0'):
                 hook(ui.label(self.peer.label), 'peer-name').classes('text-lg font-bold leading-tight')
                 ui.label(f'@{self.peer.username}').classes('text-xs muted')
@@ -233,9 +235,8 @@ class ChatView(SignedInView):
 
     def _render(self, message: MessageData) -> ui.element:
         mine = message.sender_id == self.me
-        stamp = as_utc(message.created_at).strftime('%H:%M UTC')
-        return hook(ui.chat_message(message.body, name='You' if mine else self.peer.label, stamp=stamp, sent=mine),
-                    'message').classes('w-full')
+        return hook(ui.chat_message(message.body, name='You' if mine else self.peer.label, sent=mine,
+                                    stamp=stamp(message.created_at, self.zone)), 'message').classes('w-full')
 
     def _scroll_down(self) -> None:
         self.scroll.scroll_to(percent=1.0)

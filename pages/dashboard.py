@@ -12,6 +12,7 @@ from chatapp.app import ChatApp
 from chatapp.events import Event, FriendshipChanged
 from chatapp.schemas import FriendsOverview, PersonResult, Relation, SearchPage, UserPublic
 from chatapp.services import friendships
+from pages.avatar import avatar
 from pages.base_view import SignedInView
 from pages.feedback import Failed
 from pages.frame import frame
@@ -171,7 +172,7 @@ class DashboardView(SignedInView):
 
 def _person_row(person: UserPublic, kind: str, note: str = '') -> ui.row:
     with hook(ui.row(), f'{kind}-{person.username}').classes('w-full items-center no-wrap gap-2') as row:
-        ui.avatar(person.label[:1].upper(), color='secondary', text_color='white', size='md')
+        avatar(person)
         with ui.column().classes('gap-0 flex-grow min-w-0'):
             ui.label(person.label).classes('font-medium truncate')
             ui.label(f'@{person.username}' + (f' · {note}' if note else '')).classes('text-xs muted truncate')

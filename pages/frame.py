@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
+from pages.avatar import avatar
 from pages.hooks import hook
 from pages.identity import Identity
 from pages.theme import dark_mode_toggle
@@ -30,7 +31,7 @@ def frame(title: str, identity: Identity | None = None, *, body_classes: str = '
 
 def _account_menu(identity: Identity) -> None:
     with ui.row().classes('items-center gap-2 no-wrap'):
-        ui.avatar(identity.user.label[:1].upper(), color='primary', text_color='white', size='sm')
+        avatar(identity.user, color='primary', size='sm')
         with ui.column().classes('gap-0'):
             ui.label(identity.user.label).classes('text-sm font-medium leading-tight')
             hook(ui.label(f'@{identity.user.username}'), 'whoami').classes('text-xs muted leading-tight')

@@ -67,6 +67,7 @@ def anonymous_redirect(path: str) -> RedirectResponse | None:
 async def require_identity(chat: ChatApp, client: Client, path: str) -> Identity | None:
     """After the socket connects: the tab's account, or None after sending the tab to the login page."""
     accounts = app.storage.user
+    navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
     await client.connected()
     tab = app.storage.tab
     user_id = tab.get(TAB_USER)
@@ -75,5 +76,5 @@ async def require_identity(chat: ChatApp, client: Client, path: str) -> Identity
         if user is not None:
             return Identity(user=user, accounts=accounts, tab=tab)
     tab.pop(TAB_USER, None)
-    ui.navigate.to(login_url(path))
+    navigate.to(login_url(path))
     return None

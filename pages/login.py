@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from nicegui import Client, app, ui
+from nicegui import Client, app, background_tasks, ui
 
 from chatapp.app import ChatApp
 from chatapp.services import accounts
@@ -14,6 +14,7 @@ from pages.frame import frame
 from pages.hooks import hook
 from pages.identity import ACCOUNTS, TAB_USER, remember
 from pages.navigation import safe_next
+from pages.timezone import learn_zone
 
 
 def register(chat: ChatApp) -> None:
@@ -21,15 +22,14 @@ def register(chat: ChatApp) -> None:
     async def login_page(client: Client, next: str = '/') -> None:
         target = safe_next(next)
         storage = app.storage.user
-        with frame('Log in'):
-            card = ui.card().classes('glass w-full max-w-md self-center p-6 gap-3')
-        await client.connected()
         known = dict(storage.get(ACCOUNTS, {}))
+        with frame('Log in'), ui.card().classes('glass w-full max-w-md self-center p-6 gap-3'):
+            LoginForm(chat, client, storage, target, known)  # built with the page: no empty card while connecting
+        navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
+        await client.connected()
+        background_tasks.create(learn_zone(client, storage), name='learn time zone')
         if app.storage.tab.get(TAB_USER) is not None and str(app.storage.tab[TAB_USER]) in known:
-            ui.navigate.to(target)
-            return
-        with card:
-            LoginForm(chat, client, storage, target, known)
+            navigate.to(target)  # this tab is signed in already
 
 
 class LoginForm:
@@ -39,6 +39,7 @@ class LoginForm:
         self.chat = chat
         self.storage = storage
         self.target = target
+        self.navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
         self.client_key = client.request.client.host if client.request and client.request.client else 'unknown'
         ui.label('Welcome back').classes('text-2xl font-bold')
         ui.label('Log in to chat with your friends.').classes('muted')
@@ -72,7 +73,7 @@ class LoginForm:
             self.password.set_value('')
             return
         remember(self.storage, user)
-        ui.navigate.to(self.target)
+        self.navigate.to(self.target)
 
     def _known_accounts(self, known: dict[str, str]) -> None:
         ui.label('Continue as').classes('text-sm font-medium mt-2')
@@ -92,4 +93,4 @@ class LoginForm:
         if user is None or isinstance(user, Failed):
             return
         app.storage.tab[TAB_USER] = user.id
-        ui.navigate.to(self.target)
+        self.navigate.to(self.target)

@@ -4,6 +4,10 @@ from urllib.parse import quote, urlsplit
 
 HOME = '/'
 
+NAVIGATE_NOTE = """Views keep the ``ui.navigate`` of the moment they were built and navigate with it after an await.
+In production it is the same object either way. NiceGUI's user simulation swaps ``ui.navigate`` for whichever
+simulated person was touched last, so a navigation that finishes after an await could move another person."""
+
 
 def safe_next(target: str | None) -> str:
     """``target`` when it is a path of this app (``/…``), otherwise the dashboard."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from nicegui import Client, app, ui
+from nicegui import Client, app, background_tasks, ui
 
 from chatapp.app import ChatApp
 from chatapp.services import accounts
@@ -13,6 +13,7 @@ from pages.frame import frame
 from pages.hooks import hook
 from pages.identity import remember
 from pages.navigation import safe_next
+from pages.timezone import learn_zone
 
 
 def register(chat: ChatApp) -> None:
@@ -20,11 +21,10 @@ def register(chat: ChatApp) -> None:
     async def signup_page(client: Client, next: str = '/') -> None:
         target = safe_next(next)
         storage = app.storage.user
-        with frame('Sign up'):
-            card = ui.card().classes('glass w-full max-w-md self-center p-6 gap-3')
-        await client.connected()
-        with card:
+        with frame('Sign up'), ui.card().classes('glass w-full max-w-md self-center p-6 gap-3'):
             SignupForm(chat, storage, target)
+        await client.connected()
+        background_tasks.create(learn_zone(client, storage), name='learn time zone')
 
 
 class SignupForm:
@@ -34,6 +34,7 @@ class SignupForm:
         self.chat = chat
         self.storage = storage
         self.target = target
+        self.navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
         ui.label('Create your account').classes('text-2xl font-bold')
         self.username = hook(ui.input('Username'), 'signup-username').classes('w-full') \
             .props('autofocus autocomplete=username hint="3-32 characters: a-z, 0-9, _ . -"')
@@ -63,4 +64,4 @@ class SignupForm:
             self.error.set_text(user.message)
             return
         remember(self.storage, user)
-        ui.navigate.to(self.target)
+        self.navigate.to(self.target)

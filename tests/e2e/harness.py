@@ -190,10 +190,13 @@ def css(testid: str) -> str:
     return f'[data-testid="{testid}"]'
 
 
-def wait(driver: WebDriver, condition: Callable[[WebDriver], T], message: str, timeout: float = WAIT_SECONDS) -> T:
+def wait(driver: WebDriver, condition: Callable[[WebDriver], T | None], message: str, timeout: float = WAIT_SECONDS
+         ) -> T:
     """``condition`` until it returns something truthy; elements replaced under our feet are simply looked up again."""
-    return WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException]
-                         ).until(condition, message)
+    result = WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException]
+                           ).until(condition, message)
+    assert result is not None  # until() returns only a truthy value or raises TimeoutException
+    return result
 
 
 def find(driver: WebDriver, testid: str, timeout: float = WAIT_SECONDS) -> WebElement:

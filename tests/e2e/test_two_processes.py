@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from chatapp.app import make_runner
 from chatapp.broker import MemoryBroker
-from chatapp.db import make_engine, migrate
-from chatapp.security import PasswordHasher
-from chatapp.services.tx import Deps, ServiceRunner
+from chatapp.services.tx import ServiceRunner
 from chatapp.settings import Settings
 from tests.databases import backends, fresh_database
 from tests.e2e.harness import (
@@ -50,13 +49,10 @@ def services(tmp_path: Path, shared_database: str, secret: str) -> Iterator[Serv
     """The service layer on the shared database, migrated before either process starts (so they never race to)."""
     settings = Settings(data_dir=tmp_path / 'services', database_url=shared_database, secret=secret,
                         argon2_memory_kib=1024, argon2_time_cost=1, redis_url=None)
-    engine = make_engine(shared_database)
-    migrate(engine)
-    hasher = PasswordHasher(memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost)
-    runner = ServiceRunner(engine, MemoryBroker(), Deps(hasher=hasher, settings=settings))
+    runner = make_runner(settings, MemoryBroker())
     yield runner
     runner.shutdown()
-    engine.dispose()
+    runner.engine.dispose()
 
 
 @pytest.fixture

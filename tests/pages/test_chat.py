@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import html
+import re
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from nicegui import ui
 from nicegui.testing import User
@@ -13,6 +15,7 @@ from chatapp.app import ChatApp
 from chatapp.schemas import UserPublic
 from chatapp.services import conversations, friendships
 from pages.chat_page import MAX_SHOWN
+from pages.timezone import ASK_BROWSER, stamp
 from tests.factories import make_friends, make_user
 from tests.pages.helpers import message_texts, send, signed_in, wait_for_message
 
@@ -198,3 +201,17 @@ async def test_paging_back_past_the_window_and_jumping_to_the_latest(user: User,
     await wait_for_message(user, 'live')
     assert message_texts(user)[-2:] == [f'h{total}', 'live']
     await user.should_not_see(marker='jump-latest')
+
+
+async def test_times_are_shown_in_the_browsers_zone(user: User, chat: ChatApp) -> None:
+    alice, _ = await _pair(chat)
+    user.javascript_rules[re.compile(re.escape(ASK_BROWSER))] = lambda _: 'Asia/Kolkata'  # UTC+05:30, no DST
+    info, _ = chat.run.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='bob')
+    sent, _ = chat.run.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=info.conversation_id,
+                                body='when?')
+    await signed_in(user, 'alice', '/chat/bob')  # the login page asked the browser for its zone meanwhile
+    await user.open('/chat/bob')
+    await wait_for_message(user, 'when?')
+    (bubble,) = user.find(marker='message').elements
+    assert bubble.props['stamp'] == stamp(sent.created_at, ZoneInfo('Asia/Kolkata'))
+    assert 'UTC' not in bubble.props['stamp']
