@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from nicegui import app as nicegui_app
 
 from chatapp.app import ChatApp, make_runner
@@ -22,6 +23,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """In CI a missing PostgreSQL must fail the run, not shrink it."""
     if os.environ.get('CI') and not os.environ.get('CHATAPP_TEST_DATABASE_URL'):
         raise pytest.UsageError('CI is set but CHATAPP_TEST_DATABASE_URL is not: the PostgreSQL suite would not run')
+
+
+@pytest.fixture(scope='session')
+def redis_url() -> str:
+    """``CHATAPP_TEST_REDIS_URL`` or the local default, checked once: unreachable fails the test, never skips it."""
+    url = os.environ.get('CHATAPP_TEST_REDIS_URL', 'redis://127.0.0.1:6379/0')
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.fail(f'Redis at {url} is unreachable ({error}): start it (.ci/run does) or set CHATAPP_TEST_REDIS_URL')
+    finally:
+        client.close()
+    return url
 
 
 @pytest.fixture(params=backends())

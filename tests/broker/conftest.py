@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -19,20 +18,6 @@ from chatapp.schemas import MessageData
 SENT_AT = datetime(2025, 1, 1, tzinfo=UTC)
 WAIT = 5.0
 """Seconds before a wait counts as a hang: a failure guard, never a measurement."""
-
-
-@pytest.fixture(scope='session')
-def redis_url() -> Iterator[str]:
-    """``CHATAPP_TEST_REDIS_URL``, or the local default, checked once with a PING."""
-    url = os.environ.get('CHATAPP_TEST_REDIS_URL', 'redis://127.0.0.1:6379/0')
-    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.fail(f'the broker tests need a Redis server at {url} (set CHATAPP_TEST_REDIS_URL): {error}')
-    finally:
-        client.close()
-    yield url
 
 
 @pytest.fixture

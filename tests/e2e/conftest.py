@@ -5,7 +5,6 @@ A missing browser or an unreachable Redis fails these tests; they are never skip
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -59,20 +58,6 @@ def chat_app(tmp_path: Path) -> Iterator[AppProcess]:
     app = AppProcess(tmp_path / 'app', app_env())
     with running_apps(app):
         yield app
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """The Redis the multi-process tests share; unreachable means failed, not skipped."""
-    url = os.environ.get('CHATAPP_TEST_REDIS_URL', 'redis://127.0.0.1:6379/0')
-    client = redis.Redis.from_url(url, socket_connect_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.fail(f'Redis at {url} is unreachable ({error}): start it (.ci/run does) or set CHATAPP_TEST_REDIS_URL')
-    finally:
-        client.close()
-    return url
 
 
 @pytest.fixture

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable
 
 import pytest
-import redis
 from nicegui.testing import User
 
 from chatapp.app import ChatApp
@@ -17,14 +15,9 @@ from tests.pages.helpers import send, signed_in, wait_for_message
 
 
 @pytest.fixture
-def redis_app_env(app_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run ``tests/main.py`` with ``CHATAPP_REDIS_URL`` (request before ``user``); unreachable Redis fails."""
-    url = os.environ.get('CHATAPP_TEST_REDIS_URL', 'redis://127.0.0.1:6379/0')
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        pytest.fail(f'these tests need a Redis server at {url} (set CHATAPP_TEST_REDIS_URL): {error}')
-    monkeypatch.setenv('CHATAPP_REDIS_URL', url)
+def redis_app_env(app_env: None, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run ``tests/main.py`` with ``CHATAPP_REDIS_URL`` (request before ``user``)."""
+    monkeypatch.setenv('CHATAPP_REDIS_URL', redis_url)
     monkeypatch.setenv('CHATAPP_REDIS_PREFIX', f'test-{uuid.uuid4().hex[:12]}')
 
 
