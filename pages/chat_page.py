@@ -36,7 +36,7 @@ def register(chat: ChatApp) -> None:
         if identity is None:
             return None
         info = await _open(chat, identity, username)
-        with frame('Chat', identity, body_classes='chat-body'):
+        with frame(info.peer.label if info else 'Not available', identity, body_classes='chat-body'):
             if info is None:
                 _not_available()
                 return None

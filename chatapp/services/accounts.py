@@ -68,7 +68,9 @@ def authenticate(tx: Tx, *, username: str, password: str, client_key: str) -> Us
     """
     settings = tx.deps.settings
     name = username.strip().lower()
-    user_key, client = f'user:{name}'[:KEY_MAX], f'client:{client_key}'[:KEY_MAX]
+    # Keys are stored: a NUL (which PostgreSQL refuses in text) becomes U+FFFD; a usable name never has one.
+    user_key = f'user:{name}'.replace('\x00', '\ufffd')[:KEY_MAX]
+    client = f'client:{client_key}'.replace('\x00', '\ufffd')[:KEY_MAX]
     now = utcnow()
     window = timedelta(seconds=settings.login_window_seconds)
     attempt = _store_attempt(tx, [user_key, client], now, window)

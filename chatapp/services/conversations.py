@@ -42,6 +42,8 @@ def send_message(tx: Tx, *, actor_id: int, conversation_id: int, body: str) -> M
     text = body.strip()
     if not text:
         raise Invalid('Type a message first.')
+    if '\x00' in text:
+        raise Invalid('A message cannot contain NUL characters.')
     if len(text) > MAX_MESSAGE_LENGTH:
         raise Invalid(f'A message can be at most {MAX_MESSAGE_LENGTH:,} characters long ({len(text):,} now).')
     members = _require_access(tx.session, actor_id, conversation_id, hold=True)

@@ -113,6 +113,8 @@ def search_people(tx: Tx, *, actor_id: int, query: str, page: int = 0) -> Search
     text = query.strip().lower()
     if not text:
         raise Invalid('Type part of a name to search.')
+    if '\x00' in text:
+        raise Invalid('A search cannot contain NUL characters.')
     if len(text) > SEARCH_MAX_LENGTH:
         raise Invalid(f'Search for at most {SEARCH_MAX_LENGTH} characters.')
     page = max(page, 0)

@@ -23,5 +23,8 @@ def require_user(session: Session, user_id: int) -> User:
 
 
 def find_by_username(session: Session, username: str) -> User | None:
-    """The account with this username (any case), or None."""
+    """The account with this username (any case), or None. Input straight from a URL is checked first: PostgreSQL
+    refuses a NUL character with an error, and no username is longer than 32 characters anyway."""
+    if '\x00' in username or len(username) > 64:
+        return None
     return session.exec(select(User).where(User.username == username.strip().lower())).first()

@@ -91,3 +91,13 @@ async def _error_mentions(user: User, fragment: str) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f'signup error {label.text!r} does not mention {fragment!r}')
+
+
+async def test_repeated_failures_are_slowed_down_with_a_clear_message(user: User, chat: ChatApp) -> None:
+    make_user(chat.run, 'alice')
+    for _ in range(chat.settings.login_max_failures):
+        await log_in(user, 'alice', password='not the password')
+        await user.should_see('Wrong username or password.')
+    await log_in(user, 'alice')  # even the right password waits now
+    await user.should_see('Too many failed attempts. Try again in')
+    await user.should_not_see(marker='whoami')

@@ -423,3 +423,17 @@ def _outcome(fn: Callable[..., Any], *args: Any) -> object:
         return fn(*args)
     except ChatError as error:
         return error
+
+
+@pytest.mark.parametrize('username', ['al\x00ice', 'x' * 5000, '\x00'])
+def test_strange_usernames_get_the_usual_answer(services: ServiceRunner, username: str) -> None:
+    make_user(services, 'alice')
+    with pytest.raises(Invalid, match='Wrong username or password'):
+        services.run_sync(accounts.authenticate, username=username, password='whatever123', client_key='1.2.3.4')
+
+
+def test_a_password_may_contain_any_character(services: ServiceRunner) -> None:
+    make_user(services, 'alice', password='pass\x00word and more')
+    user, _ = services.run_sync(accounts.authenticate, username='alice', password='pass\x00word and more',
+                                client_key='1.2.3.4')
+    assert user.username == 'alice'

@@ -306,3 +306,13 @@ def _last_seq(services: ServiceRunner, conversation_id: int) -> int:
         conversation = session.get(Conversation, conversation_id)
         assert conversation is not None
         return conversation.last_seq
+
+
+def test_nul_characters_are_refused_not_crashed_on(services: ServiceRunner, alice: UserPublic, bob: UserPublic,
+                                                   chat: int) -> None:
+    with pytest.raises(Invalid, match='NUL'):
+        services.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=chat, body='a\x00b')
+    with pytest.raises(NotFound):
+        services.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='bob\x00')
+    with pytest.raises(Invalid, match='NUL'):
+        services.run_sync(friendships.search_people, actor_id=alice.id, query='b\x00')
