@@ -5,13 +5,21 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+import redis
+from nicegui import app as nicegui_app
 from nicegui import ui
+from nicegui.nicegui import _on_handshake
 from nicegui.testing import User
+from nicegui.testing.user_simulation import user_simulation
 
 from chatapp.app import ChatApp
+from chatapp.broker.redis import RedisBroker
 from chatapp.schemas import UserPublic
 from chatapp.services import conversations, friendships
 from pages.chat_page import MAX_SHOWN
@@ -215,3 +223,49 @@ async def test_times_are_shown_in_the_browsers_zone(user: User, chat: ChatApp) -
     (bubble,) = user.find(marker='message').elements
     assert bubble.props['stamp'] == stamp(sent.created_at, ZoneInfo('Asia/Kolkata'))
     assert 'UTC' not in bubble.props['stamp']
+
+
+async def test_a_reconnecting_socket_catches_up_from_the_database(user: User, chat: ChatApp) -> None:
+    alice, _ = await _pair(chat)
+    await signed_in(user, 'bob', '/chat/alice')
+    await user.should_see(marker='message-input')
+    client = user.client
+    assert client is not None
+    (socket_id,) = list(client._socket_to_document_id)
+    document_id = client._socket_to_document_id[socket_id]
+    client.handle_disconnect(socket_id)
+    info, _ = chat.run.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='bob')
+    chat.run.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=info.conversation_id,
+                      body='sent while the socket was down')  # stored, never published
+    await _on_handshake(f'test-{uuid.uuid4()}', {'client_id': client.id, 'tab_id': user.tab_id,
+                                                  'document_id': document_id})
+    await wait_for_message(user, 'sent while the socket was down')
+    assert message_texts(user) == ['sent while the socket was down']
+
+
+async def test_a_lost_redis_connection_is_followed_by_a_catch_up(redis_url: str, app_env: None,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs its own simulation, since the ``user`` fixture would be built before the Redis settings are in place."""
+    monkeypatch.setenv('CHATAPP_REDIS_URL', redis_url)
+    monkeypatch.setenv('CHATAPP_REDIS_PREFIX', f'test-{uuid.uuid4().hex[:12]}')
+    async with user_simulation(main_file=Path(__file__).parents[1] / 'main.py') as user:
+        chat: ChatApp = nicegui_app.state.chatapp
+        assert isinstance(chat.broker, RedisBroker)
+        alice, _ = await _pair(chat)
+        await signed_in(user, 'bob', '/chat/alice')
+        await user.should_see(marker='message-input')
+        info, _ = chat.run.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='bob')
+        chat.run.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=info.conversation_id,
+                          body='published into the void')  # as if the PUBLISH was lost with the connection
+        admin = redis.Redis.from_url(redis_url)
+        try:
+            killed = _kill(admin, chat.broker)
+        finally:
+            admin.close()
+        assert killed == 1
+        await wait_for_message(user, 'published into the void')  # the listener re-subscribed and resynced
+
+
+def _kill(admin: redis.Redis, broker: RedisBroker) -> int:
+    ids = [c['id'] for c in admin.client_list() if c.get('name') == broker.listener_name]
+    return sum(int(admin.execute_command('CLIENT', 'KILL', 'ID', client_id)) for client_id in ids)
