@@ -6,8 +6,10 @@ folder (file mode 0600) rather than shipped: a secret in the source would be eve
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -34,12 +36,13 @@ class Settings(BaseSettings):
     redis_prefix: str = Field('chatapp', description='prefix of every Redis key and channel this app uses')
     host: str = Field('127.0.0.1', description='interface to listen on')
     port: int = Field(8080, ge=1, le=65535, description='port to listen on')
-    secret: str | None = Field(None, description='secret for signed cookies and tokens; default: generated file')
+    secret: str | None = Field(None, description='secret that signs session cookies; default: a generated file')
     public_origin: str | None = Field(
         None, description='origin browsers use (https://chat.example.com) when behind a proxy; default: same host')
     argon2_memory_kib: int = Field(19456, ge=1024, description='argon2id memory cost in KiB (OWASP minimum 19 MiB)')
     argon2_time_cost: int = Field(2, ge=1, description='argon2id iterations')
-    login_max_failures: int = Field(5, ge=1, description='failed logins per username before slowing down')
+    login_max_failures: int = Field(
+        5, ge=1, description='failed logins per username in the window, after which logins wait (4x per client)')
     login_window_seconds: int = Field(300, ge=1, description='window in which failed logins are counted')
 
     @field_validator('secret')
@@ -62,8 +65,14 @@ class Settings(BaseSettings):
         if path.exists():
             return path.read_text(encoding='utf-8').strip()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, 'w', encoding='utf-8') as file:
-            file.write(value)
-        return value
+        # Written whole to a private temporary file, then linked into place: linking fails if the file exists, so of
+        # two processes starting together on one folder, one creates the secret and the other reads it complete.
+        fd, temporary = tempfile.mkstemp(dir=self.data_dir, prefix='.secret-')
+        try:
+            with os.fdopen(fd, 'w', encoding='utf-8') as file:  # mkstemp creates it with mode 0600
+                file.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+        return path.read_text(encoding='utf-8').strip()

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, exc
 from sqlalchemy.engine import URL
 from sqlmodel import create_engine
 
@@ -87,4 +87,9 @@ def _configure(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin(connection: Any) -> None:
-    connection.connection.driver_connection.begin_immediate()
+    try:
+        connection.connection.driver_connection.begin_immediate()
+    except sqlite3.OperationalError as error:
+        # Raised from an event hook, so SQLAlchemy does not wrap it as it wraps errors of statements; wrapped here,
+        # the service runner sees the usual DBAPIError and retries 'database is locked' like any lost race.
+        raise exc.OperationalError('BEGIN IMMEDIATE', None, error) from error

@@ -146,16 +146,20 @@ class ChatView(SignedInView):
         await self.catch_up()
 
     async def catch_up(self) -> None:
-        """Take in whatever the database has after ``last_seq``; serialised so two catch-ups never interleave."""
+        """Take in whatever the database has after ``last_seq``, a batch at a time; serialised so that two
+        catch-ups (or a catch-up and a jump to the latest page) never interleave."""
         async with self._sync_lock:
-            messages = await self.act(conversations.messages_after, conversation_id=self.conversation_id,
-                                      after_seq=self.last_seq, quiet=True)
-            if isinstance(messages, Failed):
-                if messages.message == conversations.NOT_AVAILABLE:
-                    self.close()
-                return
-            for message in messages:
-                self._receive(message)
+            while True:
+                messages = await self.act(conversations.messages_after, conversation_id=self.conversation_id,
+                                          after_seq=self.last_seq, quiet=True)
+                if isinstance(messages, Failed):
+                    if messages.message == conversations.NOT_AVAILABLE:
+                        self.close()
+                    return
+                for message in messages:
+                    self._receive(message)
+                if len(messages) < conversations.CATCH_UP_LIMIT:
+                    return
 
     async def load_earlier(self) -> None:
         """Bring back the page before the oldest message shown; past ``MAX_SHOWN`` the newest ones make room."""
@@ -178,16 +182,22 @@ class ChatView(SignedInView):
         self._update_buttons()
 
     async def jump_to_latest(self) -> None:
-        """Leave the history and show the newest page again."""
-        latest = await self.act(conversations.messages_before, conversation_id=self.conversation_id,
-                                before_seq=self.last_seq + 1)
-        if isinstance(latest, Failed):
-            return
-        self.list.clear()
-        self.shown.clear()
-        self.live = True
-        self.unseen = 0
-        self._show_page(latest)
+        """Leave the history and show the newest page again.
+
+        ``last_seq`` restarts from that page: a message that arrived while the page was being read is newer than
+        it and comes in with the catch-up that follows, so nothing that arrived meanwhile is lost."""
+        async with self._sync_lock:
+            latest = await self.act(conversations.messages_before, conversation_id=self.conversation_id,
+                                    before_seq=None)
+            if isinstance(latest, Failed):
+                return
+            self.list.clear()
+            self.shown.clear()
+            self.live = True
+            self.unseen = 0
+            self.last_seq = 0
+            self._show_page(latest)
+        await self.catch_up()
 
     def close(self) -> None:
         """The friendship ended: stop taking input, say why."""

@@ -2,7 +2,8 @@
 
 A browser may prove several accounts (``app.storage.user['accounts']``, server-side, keyed by the signed session
 cookie); each tab picks one (``app.storage.tab['user_id']``), so one browser can hold alice in one tab and bob in
-another. Both are read again on every page and before every action: logging out anywhere is noticed at once.
+another. Both are read again on every page, before every action and before a view shows an event: a tab whose
+account was logged out in another tab goes to the login page at its next step.
 """
 
 from __future__ import annotations

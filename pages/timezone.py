@@ -25,9 +25,8 @@ def zone_of(storage: dict[str, Any]) -> tzinfo:
 
 
 async def learn_zone(client: Client, storage: dict[str, Any]) -> None:
-    """Ask the browser for its IANA zone name; keep it only if Python knows that zone (never trust the page)."""
-    if ZONE in storage:
-        return
+    """Ask the browser for its IANA zone name (again on each login, for travellers); keep it only if Python knows
+    that zone (never trust the page)."""
     with contextlib.suppress(Exception):  # no answer (no browser, a slow one) just leaves times in UTC
         name = await client.run_javascript(ASK_BROWSER, timeout=5)
         if isinstance(name, str) and len(name) < 64:

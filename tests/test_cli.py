@@ -20,6 +20,7 @@ import pytest
 
 from chatapp.cli import browser_url, display_available
 from chatapp.settings import Settings
+from tests.concurrency import together
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0
@@ -61,6 +62,15 @@ def test_the_generated_secret_is_private_and_kept(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
     assert len(first) >= 32
     assert Settings(data_dir=tmp_path / 'data', secret=None).resolved_secret() == first
+    assert [p.name for p in (tmp_path / 'data').iterdir()] == ['secret.key']  # no temporary file left behind
+
+
+def test_processes_starting_together_agree_on_one_secret(tmp_path: Path) -> None:
+    for round_ in range(10):
+        folder = tmp_path / f'data{round_}'
+        outcomes = together([lambda folder=folder: Settings(data_dir=folder, secret=None).resolved_secret()] * 4)
+        assert len(set(outcomes)) == 1, outcomes
+        assert isinstance(outcomes[0], str) and len(outcomes[0]) >= 32
 
 
 @pytest.mark.parametrize(('redis_url', 'expected'), [

@@ -60,9 +60,9 @@ def send_message(tx: Tx, *, actor_id: int, conversation_id: int, body: str) -> M
     return data
 
 
-def messages_before(tx: Tx, *, actor_id: int, conversation_id: int, before_seq: int,
+def messages_before(tx: Tx, *, actor_id: int, conversation_id: int, before_seq: int | None,
                     limit: int = PAGE_SIZE) -> list[MessageData]:
-    """Up to ``limit`` messages older than ``before_seq``, oldest first ("load earlier")."""
+    """Up to ``limit`` messages older than ``before_seq`` (``None``: the newest ones), oldest first."""
     _require_access(tx.session, actor_id, conversation_id)
     return _page(tx.session, conversation_id, before_seq=before_seq, limit=max(0, min(limit, PAGE_SIZE)))
 

@@ -103,8 +103,9 @@ class ServiceRunner:
                  ) -> tuple[R, list[Event]]:
         """Run ``fn`` in its own transaction on the calling thread; returns its result and its events.
 
-        A transaction that lost a race the database reports as retryable (SQLite's 'database is locked' for a stale
-        snapshot, PostgreSQL's serialization failure or deadlock) is run again from the start: nothing of the failed
+        A transaction that lost a race the database reports as retryable (SQLite's 'database is locked' when another
+        process held the file past the timeout, PostgreSQL's serialization failure or deadlock) is run again from the
+        start: nothing of the failed
         attempt was committed or published. Unless ``fn`` had committed part of its work itself (as
         ``accounts.authenticate`` does): that part would be done twice, so the error is raised instead.
         """

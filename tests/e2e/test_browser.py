@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 from tests.e2e.harness import (
-    ROOT,
     AppProcess,
     BrowserFactory,
     accept,
@@ -49,6 +47,3 @@ def test_two_browsers_befriend_and_chat_live(chat_app: AppProcess, new_browser: 
     reply = f'hello alice {uuid.uuid4().hex[:8]}'
     send(bob, reply)
     wait_for_message(alice, reply)
-
-    if os.environ.get('CHATAPP_SCREENSHOT') == '1':
-        bob.save_screenshot(str(ROOT / 'docs' / 'screenshot.png'))

@@ -269,3 +269,21 @@ async def test_a_lost_redis_connection_is_followed_by_a_catch_up(redis_url: str,
 def _kill(admin: redis.Redis, broker: RedisBroker) -> int:
     ids = [c['id'] for c in admin.client_list() if c.get('name') == broker.listener_name]
     return sum(int(admin.execute_command('CLIENT', 'KILL', 'ID', client_id)) for client_id in ids)
+
+
+async def test_sending_from_the_history_jumps_back_and_shows_my_message(user: User, chat: ChatApp) -> None:
+    alice, bob = await _pair(chat)
+    info, _ = chat.run.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='bob')
+    for n in range(1, MAX_SHOWN + 60):
+        chat.run.run_sync(conversations.send_message, actor_id=bob.id, conversation_id=info.conversation_id,
+                          body=f'h{n}')
+    await signed_in(user, 'alice', '/chat/bob')
+    while 'h1' not in message_texts(user):
+        await user.should_see(marker='load-earlier')
+        user.find(marker='load-earlier').click()
+        await asyncio.sleep(0.05)
+    await user.should_see(marker='jump-latest')
+    await send(user, 'mine')
+    await wait_for_message(user, 'mine')
+    assert message_texts(user)[-2:] == [f'h{MAX_SHOWN + 59}', 'mine']
+    await user.should_not_see(marker='jump-latest')

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
+from chatapp import sqlite as sqlite_module
 from chatapp.events import Event, FriendshipChanged
 from chatapp.schemas import Relation
 from chatapp.services import friendships
-from chatapp.services.tx import RETRIES, ServiceRunner, Tx
+from chatapp.services.tx import RETRIES, ServiceRunner, Tx, _retryable
+from chatapp.sqlite import make_sqlite_engine
 from models import User
 from tests.factories import make_user
 
@@ -195,3 +199,23 @@ async def test_an_event_that_could_not_be_published_is_sent_again(services: Serv
     finally:
         await services.broker.stop()
     assert heard == [FriendshipChanged(recipients=(alice.id, bob.id), user_ids=(alice.id, bob.id), status='pending')]
+
+
+def test_a_busy_sqlite_file_is_reported_as_a_retryable_database_error(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process holding the write lock past the timeout surfaces as SQLAlchemy's OperationalError, which the
+    runner knows how to retry, not as a bare sqlite3 error raised from the BEGIN hook."""
+    monkeypatch.setattr(sqlite_module, 'LOCK_TIMEOUT', 0.1)
+    engine = make_sqlite_engine(make_url(f'sqlite:///{tmp_path / "busy.db"}'), pool_size=1)
+    with engine.connect() as connection:  # the file exists, in WAL mode
+        connection.exec_driver_sql('SELECT 1')
+    other = sqlite3.connect(tmp_path / 'busy.db', isolation_level=None)
+    other.execute('BEGIN IMMEDIATE')  # as another process would
+    try:
+        with engine.connect() as connection, pytest.raises(OperationalError, match='database is locked'):
+            connection.exec_driver_sql('SELECT 1')
+    finally:
+        other.rollback()
+        other.close()
+        engine.dispose()
+    assert _retryable(OperationalError('BEGIN IMMEDIATE', None, sqlite3.OperationalError('database is locked')))
