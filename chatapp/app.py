@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from chatapp.broker import Broker, make_broker
 from chatapp.db import make_engine, migrate
+from chatapp.headers import SecurityHeaders
 from chatapp.realtime import Hub
 from chatapp.security import PasswordHasher
 from chatapp.services.tx import Deps, ServiceRunner
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> ChatApp:
     app.on_shutdown(runner.shutdown)
     app.on_shutdown(engine.dispose)
     _check_socket_origin(settings)
+    app.add_middleware(SecurityHeaders)
 
     from pages import register_all
 

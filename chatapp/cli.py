@@ -51,6 +51,8 @@ def run_cli(argv: list[str] | None = None) -> None:
             favicon='💬',
             show_welcome_message=False,  # we print our own line, once the socket listens
             reconnect_timeout=RECONNECT_TIMEOUT,
+            # Behind HTTPS the session cookie must never travel over plain HTTP.
+            session_middleware_kwargs={'https_only': (settings.public_origin or '').startswith('https://')},
         )
 
 

@@ -27,3 +27,12 @@ async def test_unknown_page_is_a_clean_404(user: User, chat: ChatApp) -> None:
     response = await user.http_client.get('/no/such/page')
     assert response.status_code == 404
     assert 'Traceback' not in response.text
+
+
+async def test_pages_forbid_framing_and_sniffing(user: User, chat: ChatApp) -> None:
+    response = await user.http_client.get('/login')
+    assert response.status_code == 200
+    assert response.headers['X-Frame-Options'] == 'DENY'
+    assert response.headers['Content-Security-Policy'] == "frame-ancestors 'none'"
+    assert response.headers['X-Content-Type-Options'] == 'nosniff'
+    assert response.headers['Referrer-Policy'] == 'same-origin'
