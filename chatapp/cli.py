@@ -92,6 +92,8 @@ def load_settings(args: argparse.Namespace) -> Settings:
 
 
 def _prepare_data_dir(settings: Settings) -> str:
+    # Private: the folder holds password hashes, messages and the secret.
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     use_session_storage(settings)
     return settings.resolved_secret()
 

@@ -126,6 +126,7 @@ def test_a_real_start_serves_pages_and_keeps_the_database_in_wal_mode(tmp_path: 
             assert connection.execute('PRAGMA journal_mode').fetchone()[0] == 'wal'
         assert (data_dir / 'sessions').is_dir()
         assert (data_dir / 'secret.key').stat().st_mode & 0o777 == 0o600
+        assert data_dir.stat().st_mode & 0o777 == 0o700  # hashes and messages: for our eyes only
         assert not (tmp_path / 'ignored').exists()  # the option beats the environment
     assert 'Traceback' not in app.output(), app.output()
 
