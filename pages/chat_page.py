@@ -83,6 +83,7 @@ class ChatView(SignedInView):
         self.closed = False
         self._sync_lock = asyncio.Lock()
         self._sending = False
+        self._outgoing: deque[str] = deque()
         self._build()
         self._show_page(info.messages)
 
@@ -114,22 +115,35 @@ class ChatView(SignedInView):
                                 'conversation-closed').classes('text-negative self-center')
         self.closed_note.set_visibility(False)
 
-    async def send(self) -> None:
-        """Store the typed message; it shows at once here and reaches every other open view through the hub."""
-        text = self.input.value or ''
-        if self._sending or self.closed:
+    def send(self) -> None:
+        """Take the typed text the moment Enter is pressed, clear the input, and store the text in the background.
+
+        Synchronous on purpose: a keystroke that follows Enter cannot change what was sent, and a second Enter
+        while the first message is being stored queues a second message instead of being ignored. Messages leave
+        in the order they were typed; a refused one comes back into the (empty) input with the reason shown."""
+        if self.closed:
             return
-        self._sending = True
+        self._outgoing.append(self.input.value or '')
+        self.input.set_value('')
+        if not self._sending:
+            self._sending = True
+            background_tasks.create(self._send_outgoing(), name='chat send')
+
+    async def _send_outgoing(self) -> None:
         try:
-            message = await self.act(conversations.send_message, conversation_id=self.conversation_id, body=text)
+            while self._outgoing and not self.closed:
+                await self._store(self._outgoing.popleft())
         finally:
             self._sending = False
+
+    async def _store(self, text: str) -> None:
+        message = await self.act(conversations.send_message, conversation_id=self.conversation_id, body=text)
         if isinstance(message, Failed):
             if message.message == conversations.NOT_AVAILABLE:
                 self.close()
+            elif not self.input.value:
+                self.input.set_value(text)
             return
-        if self.input.value == text:
-            self.input.set_value('')
         if not self.live:
             await self.jump_to_latest()
         self._receive(message)

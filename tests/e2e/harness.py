@@ -7,19 +7,10 @@ Every wait is explicit and bounded: a test waits for what a user would see, neve
 from __future__ import annotations
 
 import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import TypeVar
 
 import pytest
 from selenium import webdriver
@@ -31,10 +22,11 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.wait import WebDriverWait
 
+from bench import server
+from bench.server import random_secret
+
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 15
-START_SECONDS = 60
-STOP_SECONDS = 10
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
                  '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic',
                  '--window-size=1280,900']
@@ -44,76 +36,14 @@ BrowserFactory = Callable[[], WebDriver]
 
 # --- the app -------------------------------------------------------------------------------------------------------
 
-@dataclass
-class AppProcess:
-    """``python -m chatapp`` on a free port, its output going to ``log_path``."""
-
-    data_dir: Path
-    env: dict[str, str]
-    port: int = field(default_factory=lambda: free_port())
-    process: subprocess.Popen[bytes] | None = None
-    _log: IO[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f'http://127.0.0.1:{self.port}'
-
-    @property
-    def log_path(self) -> Path:
-        return self.data_dir / 'app.log'
-
-    def launch(self) -> None:
-        """Start the process (in a session of its own, so that stopping it also ends any worker it spawned)."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._log = self.log_path.open('wb')
-        command = [sys.executable, '-m', 'chatapp', '--no-browser', '--port', str(self.port),
-                   '--data-dir', str(self.data_dir)]
-        self.process = subprocess.Popen(command, cwd=self.data_dir, env=self._full_env(), stdin=subprocess.DEVNULL,
-                                        stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+class AppProcess(server.AppProcess):
+    """``python -m chatapp`` on a free port (see ``bench.server``); a start that fails fails the test."""
 
     def wait_ready(self) -> None:
-        """Wait until ``/login`` answers 200; fail the test with the app's output if it does not within a minute."""
-        assert self.process is not None
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f'the app exited with code {self.process.returncode} while starting:\n{self.output()}')
-            try:
-                with urllib.request.urlopen(f'{self.base_url}/login', timeout=5) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.2)
-        pytest.fail(f'the app did not answer {self.base_url}/login within {START_SECONDS} s:\n{self.output()}')
-
-    def stop(self) -> None:
-        """SIGTERM, up to 10 s to finish, then SIGKILL for whatever is left of its process group."""
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(STOP_SECONDS)
-                except subprocess.TimeoutExpired:
-                    print(f'app on port {self.port} ignored SIGTERM for {STOP_SECONDS} s: killing it')
-            with suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        if self._log is not None:
-            self._log.close()
-
-    def output(self) -> str:
-        return self.log_path.read_text(encoding='utf-8', errors='replace') if self.log_path.exists() else ''
-
-    def _full_env(self) -> dict[str, str]:
-        # Only the settings we choose: no CHATAPP_* from the test process (tests/conftest.py sets some), and no
-        # PYTEST_CURRENT_TEST, which makes NiceGUI behave as under test (ui.run then ignores our port).
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(('CHATAPP_', 'PYTEST_', 'NICEGUI_')) or k.startswith('CHATAPP_TEST_')}
-        env['PYTHONPATH'] = os.pathsep.join(filter(None, [str(ROOT), env.get('PYTHONPATH')]))
-        env['PYTHONUNBUFFERED'] = '1'
-        env.update(self.env)
-        return env
+        try:
+            super().wait_ready()
+        except server.AppFailed as error:
+            pytest.fail(str(error))
 
 
 def app_env(database_url: str | None = None, redis_url: str | None = None, redis_prefix: str | None = None,
@@ -145,16 +75,6 @@ def running_apps(*apps: AppProcess) -> Iterator[None]:
             app.stop()
         for app in apps:
             print(f'----- app on port {app.port} -----\n{app.output()}')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return int(sock.getsockname()[1])
-
-
-def random_secret() -> str:
-    return secrets.token_urlsafe(30)[:40]
 
 
 # --- the browser ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,83 @@
+"""Load shapes: people paired up in open chats, messages offered at a fixed rate (open loop) or as fast as each
+pair's previous message arrives (closed loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bench.measure import Deliveries
+from bench.person import Person
+from bench.seed import Pair
+
+SIGN_INS_AT_ONCE = 4
+DRAIN_SECONDS = 10.0
+
+
+@dataclass
+class Chat:
+    """The two people of a pair, each on their own chat page with the other."""
+
+    a: Person
+    b: Person
+
+
+async def open_chats(pairs: Sequence[Pair], urls: Sequence[str], deliveries: Deliveries) -> list[Chat]:
+    """Each pair's people sign in and open their chat: ``a`` on the first process, ``b`` on the last."""
+    gate = asyncio.Semaphore(SIGN_INS_AT_ONCE)
+
+    async def open_one(person: Person, peer: str) -> None:
+        async with gate:
+            await person.open_chat(peer)
+
+    chats = [Chat(Person(urls[0], pair.a), Person(urls[-1], pair.b)) for pair in pairs]
+    await asyncio.gather(*(open_one(person, peer) for chat in chats
+                           for person, peer in ((chat.a, chat.b.username), (chat.b, chat.a.username))))
+    for chat in chats:
+        deliveries.watch(chat.a)
+        deliveries.watch(chat.b)
+    return chats
+
+
+async def close_all(chats: Sequence[Chat]) -> None:
+    await asyncio.gather(*(person.close() for chat in chats for person in (chat.a, chat.b)), return_exceptions=True)
+
+
+async def open_loop(chats: Sequence[Chat], deliveries: Deliveries, rate: float, count: int, label: str) -> float:
+    """Offer ``count`` messages at ``rate`` per second in all, spread over the pairs in turn, each pair's people
+    taking turns; waits for the stragglers. Returns the rate actually offered."""
+    started = time.perf_counter()
+    sends = []
+    for k in range(count):
+        delay = started + k / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        chat = chats[k % len(chats)]
+        sender, receiver = (chat.a, chat.b) if (k // len(chats)) % 2 == 0 else (chat.b, chat.a)
+        sends.append(asyncio.create_task(deliveries.send(sender, receiver, f'{label}-{k}')))
+    offered = count / max(time.perf_counter() - started, 1e-9) if count > 1 else rate
+    await asyncio.gather(*sends)
+    await deliveries.drain(DRAIN_SECONDS)
+    return offered
+
+
+async def closed_loop(chats: Sequence[Chat], deliveries: Deliveries, seconds: float, label: str) -> float:
+    """Each pair sends its next message as soon as the previous one arrived, for ``seconds``; returns the seconds
+    actually taken (until the last message arrived)."""
+    started = time.perf_counter()
+    deadline = started + seconds
+
+    async def converse(index: int, chat: Chat) -> None:
+        sender, receiver = chat.a, chat.b
+        n = 0
+        while time.perf_counter() < deadline:
+            message_id = f'{label}-{index}-{n}'
+            await deliveries.send(sender, receiver, message_id)
+            if not await deliveries.delivered(message_id, DRAIN_SECONDS):
+                return
+            sender, receiver, n = receiver, sender, n + 1
+
+    await asyncio.gather(*(converse(i, chat) for i, chat in enumerate(chats)))
+    return time.perf_counter() - started

@@ -1,0 +1,107 @@
+"""Targets, machine facts, and the table appended to docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from bench.server import ROOT
+
+Row = dict[str, Any]
+PACKAGES = ('nicegui', 'python-socketio', 'sqlalchemy', 'sqlmodel', 'psycopg', 'redis', 'argon2-cffi')
+
+
+@dataclass(frozen=True)
+class Target:
+    what: str
+    target: str
+    figures: tuple[str, ...]
+    met: Callable[[Row], bool | None]
+
+
+def _le(key: str, limit: float) -> Callable[[Row], bool | None]:
+    return lambda row: None if row.get(key) is None else row[key] <= limit
+
+
+TARGETS: dict[str, Target] = {
+    'a': Target('1 pair, 20 msg/s', 'p99 <= 3.5 ms', ('sent', 'lost', 'duplicated', 'p50_ms', 'p99_ms'),
+                _le('p99_ms', 3.5)),
+    'b': Target('50 pairs, 500 msg/s offered, 30 s', '0 lost, 0 duplicated, p99 <= 50 ms',
+                ('sent', 'offered_per_s', 'lost', 'duplicated', 'p50_ms', 'p99_ms', 'server_cpu_ms_per_msg'),
+                lambda r: r['lost'] == 0 and r['duplicated'] == 0 and _le('p99_ms', 50)(r)),
+    'c': Target('50 pairs, closed loop', '>= 1,000 delivered msg/s, 0 lost',
+                ('delivered', 'delivered_per_s', 'lost', 'duplicated', 'p50_ms', 'p99_ms'),
+                lambda r: r['lost'] == 0 and r['delivered_per_s'] >= 1000),
+    'd': Target('500 pairs (1,000 chat pages of 50 messages), 200 msg/s', 'p99 <= 20 ms; <= 200 KB per page',
+                ('sent', 'lost', 'duplicated', 'p50_ms', 'p99_ms', 'kb_per_page', 'rss_mb'),
+                lambda r: _le('p99_ms', 20)(r) and r['kb_per_page'] <= 200),
+    'e': Target('conversation of 100,000 messages', 'open and previous page <= 20 ms each (median)',
+                ('open_p50_ms', 'open_p99_ms', 'previous_p50_ms', 'previous_p99_ms'),
+                lambda r: _le('open_p50_ms', 20)(r) and _le('previous_p50_ms', 20)(r)),
+    'f': Target('b on two processes, PostgreSQL + Redis', 'p99 <= 1.2x b; 0 lost',
+                ('sent', 'lost', 'duplicated', 'p50_ms', 'p99_ms', 'p99_vs_b'),
+                lambda r: None if 'p99_vs_b' not in r else r['lost'] == 0 and r['p99_vs_b'] <= 1.2),
+    'g': Target('a during 20 logins/s', 'p99 <= 2x a',
+                ('sent', 'lost', 'p50_ms', 'p99_ms', 'p99_vs_a', 'logins', 'login_p50_ms', 'login_p99_ms'),
+                lambda r: None if 'p99_vs_a' not in r else r['p99_vs_a'] <= 2),
+}
+
+
+def json_line(name: str, row: Row) -> str:
+    target = TARGETS[name]
+    return json.dumps({'scenario': name, 'what': target.what, 'target': target.target, 'met': target.met(row),
+                       **row})
+
+
+def machine() -> str:
+    """Cores, CPU, Python, package versions and the commit, for the table's heading."""
+    cpu = next((line.split(':', 1)[1].strip() for line in Path('/proc/cpuinfo').read_text().splitlines()
+                if line.startswith('model name')), platform.machine())
+    packages = ', '.join(f'{name} {version(name)}' for name in PACKAGES)
+    return (f'{os.cpu_count()} cores ({cpu}), {_memory_gb()} GB, Python {platform.python_version()}, '
+            f'{platform.system()} {platform.release()}; {packages}; commit {_commit()}')
+
+
+def markdown(rows: dict[str, Row], command: str, note: str) -> str:
+    lines = [f'### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC{f": {note}" if note else ""}', '',
+             f'- Command: `{command}`', f'- Machine: {machine()}', '',
+             '| scenario | target | met | figures |', '|---|---|---|---|']
+    for name, row in rows.items():
+        target = TARGETS[name]
+        met = {True: 'yes', False: '**no**', None: 'n/a'}[target.met(row)]
+        figures = ', '.join(f'{key} {_number(row.get(key))}' for key in target.figures if key in row)
+        lines.append(f'| {name}. {target.what} | {target.target} | {met} | {figures} |')
+    return '\n'.join(lines) + '\n'
+
+
+def append(path: Path, text: str) -> None:
+    with path.open('a', encoding='utf-8') as file:
+        file.write('\n' + text)
+
+
+def _number(value: Any) -> str:
+    return f'{value:,}' if isinstance(value, int) else str(value)
+
+
+def _memory_gb() -> int:
+    kib = int(Path('/proc/meminfo').read_text().split()[1])
+    return round(kib / 2**20)
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True,
+                             check=True, timeout=10)
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=ROOT,
+                               capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+        return out.stdout.strip() + (' with local changes' if dirty else '')
+    except (OSError, subprocess.SubprocessError):
+        return 'unknown'

@@ -1,0 +1,254 @@
+"""The scenarios of docs/benchmarks.md, each on a fresh app, each returning one row of figures.
+
+``Scale`` holds every count and duration: ``FULL`` is what the targets are stated for, ``SMOKE`` is the test suite's
+tiny run that only proves the tool still works end to end (nothing lost, nothing duplicated).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench import seed
+from bench.load import Chat, close_all, closed_loop, open_chats, open_loop
+from bench.measure import Deliveries, latency_figures
+from bench.person import Person
+from bench.setup import Services, World, measured, running, world
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Scale:
+    a_messages: int = 200
+    warmup_messages: int = 20
+    b_pairs: int = 50
+    b_rate: float = 500
+    b_seconds: float = 30
+    c_seconds: float = 20
+    d_pairs: int = 500
+    d_rate: float = 200
+    d_seconds: float = 30
+    d_history: int = 50
+    e_history: int = 100_000
+    e_repeats: int = 20
+    g_logins_per_second: float = 20
+    settle_seconds: float = 12
+    """Long enough for NiceGUI to delete the login pages people navigated away from (reconnect timeout 10 s)."""
+
+
+FULL = Scale()
+SMOKE = Scale(a_messages=10, warmup_messages=2, b_pairs=2, b_rate=20, b_seconds=1, c_seconds=1, d_pairs=3, d_rate=20,
+              d_seconds=1, d_history=50, e_history=300, e_repeats=2, g_logins_per_second=5,
+              settle_seconds=0.5)
+
+
+async def scenario_a(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
+    """One pair at 20 messages a second."""
+    w = world(services, 'a')
+    return await _pairs_at_rate(services, w, 'a', pairs=1, rate=20, count=scale.a_messages, scale=scale)
+
+
+async def scenario_b(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
+    """50 pairs offered 500 messages a second."""
+    w = world(services, 'b')
+    return await _pairs_at_rate(services, w, 'b', pairs=scale.b_pairs, rate=scale.b_rate,
+                                count=int(scale.b_rate * scale.b_seconds), scale=scale)
+
+
+async def scenario_c(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
+    """50 pairs, each sending its next message the moment the previous one arrived."""
+    w = world(services, 'c')
+    pairs = w.seed(lambda runner: seed.make_pairs(runner, scale.b_pairs))
+    with running(services, w) as apps:
+        deliveries = Deliveries()
+        chats = await open_chats(pairs, [apps[0].base_url], deliveries)
+        try:
+            await _warm_up(chats, deliveries, scale)
+            with measured(services, apps, 'c'):
+                seconds = await closed_loop(chats, deliveries, scale.c_seconds, 'c')
+        finally:
+            await close_all(chats)
+    row = deliveries.summary()
+    return {'delivered_per_s': round(row['delivered'] / seconds, 1), **row}
+
+
+async def scenario_d(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
+    """500 pairs on 1,000 open chat pages that show 50 messages each, 200 messages a second in all; memory per open
+    chat page is the growth of the server's RSS from the first half of the pages to all of them, divided by the
+    second half's count (both halves made the same way, so what the login pages leave behind cancels out)."""
+    w = world(services, 'd')
+
+    def make(runner: Any) -> list[seed.Pair]:
+        pairs = seed.make_pairs(runner, scale.d_pairs)
+        for pair in pairs:
+            seed.make_history(runner, pair, scale.d_history)
+        return pairs
+
+    pairs = w.seed(make)
+    with running(services, w) as apps:
+        app = apps[0]
+        deliveries = Deliveries()
+        half = len(pairs) // 2
+        chats = await open_chats(pairs[:half], [app.base_url], deliveries)
+        try:
+            await asyncio.sleep(scale.settle_seconds)
+            first = app.rss_bytes()
+            chats += await open_chats(pairs[half:], [app.base_url], deliveries)
+            await asyncio.sleep(scale.settle_seconds)
+            second = app.rss_bytes()
+            shown = [chat.a.tab.page.count('message') for chat in chats if chat.a.tab.page]
+            with measured(services, apps, 'd'):
+                await open_loop(chats, deliveries, scale.d_rate, int(scale.d_rate * scale.d_seconds), 'd')
+        finally:
+            await close_all(chats)
+    pages = 2 * (len(pairs) - half)
+    return {**deliveries.summary(), 'open_pages': 2 * len(pairs), 'messages_shown_min': min(shown),
+            'kb_per_page': round((second - first) / pages / 1024, 1), 'rss_mb': round(second / 2**20, 1)}
+
+
+async def scenario_e(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
+    """A conversation of 100,000 messages: open the chat page until it shows the newest 50, then load the previous
+    50; each repeated, on a fresh page each time."""
+    w = world(services, 'e')
+    pair = w.seed(lambda runner: _history_pair(runner, scale.e_history))
+    opens: list[float] = []
+    earlier_pages: list[float] = []
+    with running(services, w) as apps:
+        person = Person(apps[0].base_url, pair.a)
+        try:
+            await person.open_chat(pair.b)
+            with measured(services, apps, 'e'):
+                await _open_and_page_back(person, pair, scale.e_repeats, opens, earlier_pages)
+        finally:
+            await person.close()
+    return {'messages': scale.e_history, 'repeats': scale.e_repeats,
+            **_named('open', latency_figures(sorted(opens))),
+            **_named('previous', latency_figures(sorted(earlier_pages)))}
+
+
+async def _open_and_page_back(person: Person, pair: seed.Pair, repeats: int, opens: list[float],
+                              earlier_pages: list[float]) -> None:
+    for _ in range(repeats):
+        started = time.perf_counter()
+        await person.tab.goto(f'/chat/{pair.b}')
+        await person.tab.wait_until(lambda page: page.count('message') >= 50, what='the newest 50')
+        opens.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        await person.tab.click('load-earlier')
+        await person.tab.wait_until(lambda page: page.count('message') >= 100, what='the previous 50')
+        earlier_pages.append((time.perf_counter() - started) * 1000)
+
+
+async def scenario_f(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
+    """Scenario b's load on two processes sharing PostgreSQL and Redis; each pair's people on different processes."""
+    w = world(services, 'f', postgres=True)
+    pairs = w.seed(lambda runner: seed.make_pairs(runner, scale.b_pairs))
+    with running(services, w, count=2) as apps:
+        deliveries = Deliveries()
+        chats = await open_chats(pairs, [app.base_url for app in apps], deliveries)
+        try:
+            await _warm_up(chats, deliveries, scale)
+            with measured(services, apps, 'f'):
+                offered = await open_loop(chats, deliveries, scale.b_rate, int(scale.b_rate * scale.b_seconds), 'f')
+        finally:
+            await close_all(chats)
+    row = {**deliveries.summary(), 'offered_per_s': round(offered, 1)}
+    if (b := earlier.get('b')) and b.get('p99_ms') and row['p99_ms'] is not None:
+        row['p99_vs_b'] = round(row['p99_ms'] / b['p99_ms'], 2)
+    return row
+
+
+async def scenario_g(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
+    """Scenario a while 20 people a second log in through the login page (each a new browser)."""
+    w = world(services, 'g')
+    count = scale.a_messages
+    seconds = count / 20
+    logins = int(scale.g_logins_per_second * seconds)
+    names = [f'login{i}' for i in range(logins)]
+
+    def make(runner: Any) -> list[seed.Pair]:
+        seed.make_users(runner, names)
+        return seed.make_pairs(runner, 1)
+
+    pairs = w.seed(make)
+    login_times: list[float] = []
+    with running(services, w) as apps:
+        url = apps[0].base_url
+
+        async def log_in(name: str) -> None:
+            person = Person(url, name)
+            try:
+                started = time.perf_counter()
+                await person.log_in('/')
+                await person.tab.wait_for('whoami')
+                login_times.append((time.perf_counter() - started) * 1000)
+            finally:
+                await person.close()
+
+        async def arrivals() -> None:
+            tasks = []
+            started = time.perf_counter()
+            for i, name in enumerate(names):
+                await asyncio.sleep(max(0.0, started + i / scale.g_logins_per_second - time.perf_counter()))
+                tasks.append(asyncio.create_task(log_in(name)))
+            await asyncio.gather(*tasks)
+
+        deliveries = Deliveries()
+        chats = await open_chats(pairs, [url], deliveries)
+        try:
+            await _warm_up(chats, deliveries, scale)
+            with measured(services, apps, 'g'):
+                await asyncio.gather(open_loop(chats, deliveries, 20, count, 'g'), arrivals())
+        finally:
+            await close_all(chats)
+    row = {**deliveries.summary(), 'logins': len(login_times),
+           **_named('login', latency_figures(sorted(login_times)))}
+    if (a := earlier.get('a')) and a.get('p99_ms') and row['p99_ms'] is not None:
+        row['p99_vs_a'] = round(row['p99_ms'] / a['p99_ms'], 2)
+    return row
+
+
+Scenario = Callable[[Services, Scale, dict[str, Row]], Awaitable[Row]]
+SCENARIOS: dict[str, Scenario] = {'a': scenario_a, 'b': scenario_b, 'c': scenario_c, 'd': scenario_d,
+                                  'e': scenario_e, 'f': scenario_f, 'g': scenario_g}
+
+
+async def _pairs_at_rate(services: Services, w: World, label: str, *, pairs: int, rate: float, count: int,
+                         scale: Scale) -> Row:
+    made = w.seed(lambda runner: seed.make_pairs(runner, pairs))
+    with running(services, w) as apps:
+        deliveries = Deliveries()
+        chats = await open_chats(made, [apps[0].base_url], deliveries)
+        try:
+            await _warm_up(chats, deliveries, scale)
+            cpu = apps[0].cpu_seconds()
+            with measured(services, apps, label):
+                offered = await open_loop(chats, deliveries, rate, count, label)
+            cpu = apps[0].cpu_seconds() - cpu
+        finally:
+            await close_all(chats)
+    row = deliveries.summary()
+    return {**row, 'offered_per_s': round(offered, 1),
+            'server_cpu_ms_per_msg': round(cpu * 1000 / max(row['delivered'], 1), 2)}
+
+
+async def _warm_up(chats: list[Chat], deliveries: Deliveries, scale: Scale) -> None:
+    """A few unmeasured messages first: the first of anything pays for imports and caches."""
+    await open_loop(chats, deliveries, 20, scale.warmup_messages, 'warmup')
+    deliveries.reset()
+    gc.collect()
+
+
+def _history_pair(runner: Any, count: int) -> seed.Pair:
+    pair = seed.make_pairs(runner, 1)[0]
+    seed.make_history(runner, pair, count)
+    return pair
+
+
+def _named(prefix: str, figures: dict[str, Any]) -> dict[str, Any]:
+    return {f'{prefix}_{key}': value for key, value in figures.items()}

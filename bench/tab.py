@@ -1,0 +1,208 @@
+"""A browser without a browser: cookies, tabs, pages over HTTP and NiceGUI's socket.io connection.
+
+Each ``Browser`` has its own cookie jar (one person's browser); each ``Tab`` has its own tab id, like a browser tab's
+``sessionStorage``. A tab loads a page over HTTP, connects ``/_nicegui_ws/socket.io`` with the page's ``client_id``
+and its own ``tab_id``, ``document_id`` and ``next_message_id`` (``implicit_handshake=true``, as ``nicegui.js``
+does), sends the ``event`` messages a person's typing and clicking would send, applies every ``update`` to its
+mirror, follows ``open`` (navigation), answers ``run_javascript`` and acknowledges what it received, as the browser
+does every 3 s (the server keeps a page's unacknowledged history until then).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode, urlparse
+
+import aiohttp
+import socketio
+
+from bench.page import Element, Page, PageError, listener
+
+SOCKET_PATH = '/_nicegui_ws/socket.io'
+ACK_SECONDS = 3.0
+WAIT_SECONDS = 30.0
+BROWSER_ZONE = 'UTC'
+ASK_ZONE = 'Intl.DateTimeFormat().resolvedOptions().timeZone'
+
+UpdateHook = Callable[[str, Element, float], None]
+"""Called with (element id, element, arrival time) for every element an ``update`` brings."""
+
+
+class Browser:
+    """One person's browser: a cookie jar and the tabs that share it. Traffic only to 127.0.0.1."""
+
+    def __init__(self, base_url: str) -> None:
+        if urlparse(base_url).hostname != '127.0.0.1':
+            raise ValueError('the load tool talks to 127.0.0.1 only')
+        self.base_url = base_url.rstrip('/')
+        # unsafe=True: keep cookies for an IP address. force_close: with keep-alive, aiohttp let a websocket share a
+        # pooled connection that its idle-connection cleanup then closed, some 15 s later, under the socket.
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                          connector=aiohttp.TCPConnector(force_close=True, limit=0),
+                                          timeout=aiohttp.ClientTimeout(total=None, sock_connect=WAIT_SECONDS))
+
+    def tab(self) -> Tab:
+        return Tab(self)
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+class Tab:
+    """One tab: the current page's mirror and socket."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.tab_id = str(uuid.uuid4())
+        self.page: Page | None = None
+        self.connected = False
+        self.drops = 0
+        """How often the socket was closed by anyone but this tab."""
+        self.hooks: list[UpdateHook] = []
+        self._socket: socketio.AsyncClient | None = None
+        self._changed = asyncio.Condition()
+        self._next_message_id = 0
+        self._acked = -1
+        self._ack_task: asyncio.Task[None] | None = None
+        self._navigation: asyncio.Task[None] | None = None
+
+    @property
+    def path(self) -> str:
+        return self.page.path if self.page else ''
+
+    async def goto(self, path: str) -> None:
+        """Load ``path`` and connect its socket, closing the previous page's, like following a link."""
+        await self._disconnect()
+        self.connected = False
+        async with self.browser.http.get(self.browser.base_url + path) as response:
+            html = await response.text()
+            final = response.url.path_qs  # after HTTP redirects (a visitor sent to /login)
+        page = Page.parse(final, html)
+        self.page = page
+        self._next_message_id = int(page.query['next_message_id'])
+        self._acked = -1
+        query = {**page.query, 'tab_id': self.tab_id, 'document_id': str(uuid.uuid4()), 'old_tab_id': '',
+                 'implicit_handshake': 'true'}
+        sio = socketio.AsyncClient(reconnection=False, http_session=self.browser.http)
+        for event in ('update', 'open', 'run_javascript', 'notify', 'load_js_components', 'download'):
+            sio.on(event, self._handler(event))
+        sio.on('disconnect', self._dropped)
+        await sio.connect(f'{self.browser.base_url}?{urlencode(query)}', socketio_path=SOCKET_PATH,
+                          transports=['websocket'], headers={'Origin': self.browser.base_url},
+                          wait_timeout=WAIT_SECONDS)
+        self._socket = sio
+        self.connected = True
+        self._ack_task = asyncio.create_task(self._ack_loop())
+        await self._notify()
+
+    async def close(self) -> None:
+        await self._disconnect()
+
+    # --- what a person does ----------------------------------------------------------------------------------------
+
+    async def type(self, testid: str, text: str) -> None:
+        """Set an input's value, as the browser reports each change (``update:value`` for NiceGUI's own input,
+        ``update:modelValue`` for Quasar's)."""
+        element_id, element = await self.wait_for(testid)
+        kind = next(e['type'] for e in element.get('events', []) if e['type'].startswith('update:'))
+        await self._emit(element_id, listener(element, kind), text)
+
+    async def press_enter(self, testid: str) -> None:
+        element_id, element = await self.wait_for(testid)
+        await self._emit(element_id, listener(element, 'keydown', 'enter'), {'key': 'Enter'})
+
+    async def click(self, testid: str) -> None:
+        element_id, element = await self.wait_for(testid)
+        await self._emit(element_id, listener(element, 'click'), {})
+
+    async def wait_for(self, testid: str, within: float = WAIT_SECONDS) -> tuple[int, Element]:
+        """The element ``testid`` once the page shows it."""
+        found = await self.wait_until(lambda page: page.find(testid), within, f'{testid!r} on {self.path}')
+        assert found is not None
+        return found
+
+    async def wait_until(self, check: Callable[[Page], Any], within: float = WAIT_SECONDS, what: str = '') -> Any:
+        """The first true value of ``check(page)``, evaluated after every change of page or update."""
+        async def until() -> Any:
+            async with self._changed:
+                while True:
+                    if self.page is not None and (value := check(self.page)):
+                        return value
+                    await self._changed.wait()
+        try:
+            return await asyncio.wait_for(until(), within)
+        except TimeoutError:
+            raise PageError(f'waited {within:.0f} s for {what or "a condition"}') from None
+
+    async def wait_for_path(self, path: str, within: float = WAIT_SECONDS) -> None:
+        """Wait until a navigation has loaded and connected ``path``."""
+        await self.wait_until(lambda page: page.path == path and self.connected, within, f'page {path}')
+
+    # --- the socket ------------------------------------------------------------------------------------------------
+
+    async def _emit(self, element_id: int, listener_id: str, arg: Any) -> None:
+        if self._socket is None or self.page is None:
+            raise PageError('no page is connected')
+        await self._socket.emit('event', {'id': element_id, 'client_id': self.page.query['client_id'],
+                                          'listener_id': listener_id, 'args': [json.dumps(arg)]})
+
+    def _handler(self, event: str) -> Callable[[Any], Any]:
+        async def handle(message: Any = None) -> None:
+            arrived = time.perf_counter()
+            if isinstance(message, dict) and '_id' in message:
+                if message['_id'] < self._next_message_id:
+                    return  # a replay of what this page has
+                self._next_message_id = message.pop('_id') + 1
+            if event == 'update' and self.page is not None:
+                self.page.apply(message)
+                for element_id, element in message.items():
+                    if element is not None:
+                        for hook in self.hooks:
+                            hook(element_id, element, arrived)
+                await self._notify()
+            elif event == 'open':
+                self._navigation = asyncio.create_task(self.goto(message['path']))
+            elif event == 'run_javascript':
+                await self._answer(message)
+        return handle
+
+    async def _answer(self, message: dict[str, Any]) -> None:
+        """Answer a script the server runs, as far as this tool can: the time zone, else nothing."""
+        if message.get('request_id') and self._socket is not None and self.page is not None:
+            result = BROWSER_ZONE if ASK_ZONE in str(message.get('code')) else None
+            await self._socket.emit('javascript_response', {'request_id': message['request_id'],
+                                                            'client_id': self.page.query['client_id'],
+                                                            'result': result})
+
+    async def _ack_loop(self) -> None:
+        while True:
+            await asyncio.sleep(ACK_SECONDS)
+            if self._socket is not None and self.page is not None and self._acked < self._next_message_id:
+                self._acked = self._next_message_id
+                await self._socket.emit('ack', {'client_id': self.page.query['client_id'],
+                                                'next_message_id': self._next_message_id})
+
+    def _dropped(self, reason: str = '') -> None:
+        """The server or the network closed the socket (not this tab): a broken page, reported by the caller."""
+        if reason != 'client disconnect':
+            self.drops += 1
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _disconnect(self) -> None:
+        if self._ack_task is not None:
+            self._ack_task.cancel()
+            self._ack_task = None
+        if self._socket is not None:
+            socket, self._socket = self._socket, None
+            await socket.disconnect()
+            # engine.io's client closes its HTTP session when garbage-collected, even one it was given: that would
+            # close the browser's session and every socket on it, so take the session back first.
+            socket.eio.http = None

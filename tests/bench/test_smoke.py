@@ -1,0 +1,38 @@
+"""The load tool's smoke run: every scenario at tiny counts against real app processes (PostgreSQL and Redis for
+the two-process one), so the tool never rots. It asserts what was delivered, never how fast."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from bench import seed
+from bench.__main__ import run
+from bench.report import markdown
+from bench.scenarios import SCENARIOS, SMOKE
+from bench.setup import Services
+
+
+async def test_every_scenario_delivers_each_message_once(tmp_path: Path, redis_url: str) -> None:
+    postgres = os.environ.get('CHATAPP_TEST_DATABASE_URL')  # CI always sets it (tests/conftest.py fails it if not)
+    database = f'chatapp_bench_{uuid.uuid4().hex[:8]}'
+    names = ''.join(name for name in SCENARIOS if postgres or name != 'f')
+    try:
+        rows = await run(Services(tmp_path, postgres, redis_url, postgres_database=database), names, smoke=True)
+    finally:
+        if postgres:
+            seed.drop_postgres(postgres, database)
+
+    assert list(rows) == list(names)
+    for name, row in rows.items():
+        if 'sent' in row:
+            assert row['sent'] > 0, name
+            assert (row['lost'], row['duplicated'], row['delivered']) == (0, 0, row['sent']), (name, row)
+    assert rows['a']['sent'] == SMOKE.a_messages
+    assert rows['b']['sent'] == int(SMOKE.b_rate * SMOKE.b_seconds)
+    assert rows['d']['open_pages'] == 2 * SMOKE.d_pairs and rows['d']['messages_shown_min'] >= 50
+    assert rows['e']['open_p50_ms'] is not None and rows['e']['previous_p50_ms'] is not None
+    assert rows['g']['logins'] == int(SMOKE.g_logins_per_second * SMOKE.a_messages / 20)
+    table = markdown(rows, 'python -m bench --smoke', 'smoke')
+    assert all(f'| {name}. ' in table for name in names)
