@@ -15,6 +15,7 @@ from chatapp.schemas import ChatInfo, MessageData
 from chatapp.services import conversations
 from pages.avatar import avatar
 from pages.base_view import SignedInView
+from pages.bubble import Bubble
 from pages.feedback import Failed
 from pages.frame import frame
 from pages.hooks import hook
@@ -95,16 +96,17 @@ class ChatView(SignedInView):
             with ui.column().classes('gap-0'):
                 hook(ui.label(self.peer.label), 'peer-name').classes('text-lg font-bold leading-tight')
                 ui.label(f'@{self.peer.username}').classes('text-xs muted')
-        with ui.card().classes('glass w-full chat-scroll p-0'):
-            self.scroll = ui.scroll_area().classes('w-full h-full')
-            with self.scroll:
-                self.earlier_button = hook(ui.button('Load earlier messages', on_click=self.load_earlier),
-                                           'load-earlier').props('flat dense no-caps').classes('self-center')
-                self.empty = ui.label('No messages yet: say hello!').classes('muted self-center mt-4')
-                self.list = hook(ui.column(), 'message-list').classes('w-full gap-1 px-3 pb-2')
-                self.latest_button = hook(ui.button('Jump to the latest messages', icon='south',
-                                                    on_click=self.jump_to_latest), 'jump-latest') \
-                    .props('unelevated rounded dense no-caps').classes('self-center mb-2')
+        # A column-reverse scroller stays pinned to its bottom as messages arrive, and keeps a reader's place while
+        # they read older ones, with no scroll command sent per message.
+        card = ui.card().classes('glass w-full chat-scroll p-0')
+        with card, ui.element('div').classes('chat-scroller'), ui.column().classes('w-full gap-0'):
+            self.earlier_button = hook(ui.button('Load earlier messages', on_click=self.load_earlier),
+                                       'load-earlier').props('flat dense no-caps').classes('self-center')
+            self.empty = ui.label('No messages yet: say hello!').classes('muted self-center mt-4')
+            self.list = hook(ui.column(), 'message-list').classes('w-full gap-1 px-3 pb-2')
+            self.latest_button = hook(ui.button('Jump to the latest messages', icon='south',
+                                                on_click=self.jump_to_latest), 'jump-latest') \
+                .props('unelevated rounded dense no-caps').classes('self-center mb-2')
         with ui.row().classes('w-full items-center no-wrap gap-2') as self.composer:
             self.input = hook(ui.input(placeholder=f'Message {self.peer.label}'), 'message-input') \
                 .classes('flex-grow').props('outlined rounded dense autofocus')
@@ -227,7 +229,6 @@ class ChatView(SignedInView):
         if messages:
             self.last_seq = max(self.last_seq, messages[-1].seq)
         self._update_buttons()
-        self._scroll_down()
 
     def _receive(self, message: MessageData) -> None:
         if message.seq <= self.last_seq:
@@ -238,7 +239,6 @@ class ChatView(SignedInView):
         self.last_seq = message.seq
         if self.live:
             self._append(message)
-            self._scroll_down()
         else:
             self.unseen += 1
         self._update_buttons()
@@ -259,8 +259,6 @@ class ChatView(SignedInView):
 
     def _render(self, message: MessageData) -> ui.element:
         mine = message.sender_id == self.me
-        return hook(ui.chat_message(message.body, name='You' if mine else self.peer.label, sent=mine,
-                                    stamp=stamp(message.created_at, self.zone)), 'message').classes('w-full')
+        return hook(Bubble(message.body, name='You' if mine else self.peer.label, sent=mine,
+                           stamp=stamp(message.created_at, self.zone)), 'message')
 
-    def _scroll_down(self) -> None:
-        self.scroll.scroll_to(percent=1.0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 
 from nicegui.testing import User
 
@@ -47,10 +46,10 @@ async def send(user: User, text: str) -> None:
 
 
 def message_texts(user: User) -> list[str]:
-    """The texts of the message bubbles on ``user``'s page, in order (the bubble holds them HTML-escaped)."""
+    """The texts of the message bubbles on ``user``'s page, in order."""
     bubbles = list(user.find(marker='message').elements) if _has(user, 'message') else []
     ordered = sorted(bubbles, key=lambda b: b.parent_slot.children.index(b) if b.parent_slot else 0)
-    return [html.unescape(b.default_slot.children[0].content) for b in ordered]  # type: ignore[attr-defined]
+    return [b.text for b in ordered]  # type: ignore[attr-defined]
 
 
 async def wait_for_message(user: User, text: str, *, attempts: int = 100) -> None:
