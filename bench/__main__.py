@@ -12,6 +12,7 @@ import shlex
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from bench.report import append, json_line, markdown
@@ -53,7 +54,13 @@ async def run(services: Services, names: str, *, smoke: bool = False) -> dict[st
     rows: dict[str, Row] = {}
     for name in names:
         started = time.perf_counter()
-        row = await SCENARIOS[name](services, SMOKE if smoke else FULL, rows)
+        try:
+            row = await SCENARIOS[name](services, SMOKE if smoke else FULL, rows)
+        except Exception as error:  # one broken scenario must not hide the figures of the others
+            if smoke:
+                raise
+            traceback.print_exc()
+            row = {'error': f'{type(error).__name__}: {error}'}
         rows[name] = {**row, 'seconds': round(time.perf_counter() - started, 1)}
         print(json_line(name, rows[name]), flush=True)
     return rows

@@ -59,7 +59,10 @@ class Page:
         return None
 
     def count(self, testid: str) -> int:
-        return sum(1 for e in self.elements.values() if e.get('props', {}).get('data-testid') == testid)
+        """How many elements ``testid`` marks, counting those inside an element's HTML too (a page of history is
+        one element holding the bubbles as HTML)."""
+        return sum(1 if e.get('props', {}).get('data-testid') == testid else html_of(e).count(f'data-testid="{testid}"')
+                   for e in self.elements.values())
 
 
 def listener(element: Element, kind: str, key: str | None = None) -> str:

@@ -57,8 +57,7 @@ TARGETS: dict[str, Target] = {
 
 def json_line(name: str, row: Row) -> str:
     target = TARGETS[name]
-    return json.dumps({'scenario': name, 'what': target.what, 'target': target.target, 'met': target.met(row),
-                       **row})
+    return json.dumps({'scenario': name, 'what': target.what, 'target': target.target, 'met': _met(name, row), **row})
 
 
 def machine() -> str:
@@ -76,8 +75,9 @@ def markdown(rows: dict[str, Row], command: str, note: str) -> str:
              '| scenario | target | met | figures |', '|---|---|---|---|']
     for name, row in rows.items():
         target = TARGETS[name]
-        met = {True: 'yes', False: '**no**', None: 'n/a'}[target.met(row)]
-        figures = ', '.join(f'{key} {_number(row.get(key))}' for key in target.figures if key in row)
+        met = {True: 'yes', False: '**no**', None: 'n/a'}[_met(name, row)]
+        figures = row.get('error') or ', '.join(f'{key} {_number(row.get(key))}' for key in target.figures
+                                                if key in row)
         lines.append(f'| {name}. {target.what} | {target.target} | {met} | {figures} |')
     return '\n'.join(lines) + '\n'
 
@@ -85,6 +85,10 @@ def markdown(rows: dict[str, Row], command: str, note: str) -> str:
 def append(path: Path, text: str) -> None:
     with path.open('a', encoding='utf-8') as file:
         file.write('\n' + text)
+
+
+def _met(name: str, row: Row) -> bool | None:
+    return None if 'error' in row else TARGETS[name].met(row)
 
 
 def _number(value: Any) -> str:

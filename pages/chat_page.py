@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from dataclasses import dataclass
 
 from nicegui import Client, background_tasks, ui
 from starlette.responses import RedirectResponse
@@ -15,7 +16,7 @@ from chatapp.schemas import ChatInfo, MessageData
 from chatapp.services import conversations
 from pages.avatar import avatar
 from pages.base_view import SignedInView
-from pages.bubble import Bubble
+from pages.bubble import Block, Bubble
 from pages.feedback import Failed
 from pages.frame import frame
 from pages.hooks import hook
@@ -61,15 +62,27 @@ def _not_available() -> None:
         ui.button('Back to friends', on_click=lambda: ui.navigate.to('/')).props('unelevated rounded no-caps')
 
 
+@dataclass
+class Shown:
+    """One element of the message list and the messages it shows: ``first`` to ``last``, ``count`` of them (a page
+    of history is one ``Block``, a message that arrived live one ``Bubble``)."""
+
+    first: int
+    last: int
+    count: int
+    element: ui.element
+
+
 class ChatView(SignedInView):
-    """Shows each message exactly once and in order, in a window of at most ``MAX_SHOWN`` elements.
+    """Shows each message exactly once and in order, in a window of at most ``MAX_SHOWN`` messages.
 
     ``last_seq`` is the newest sequence number this view has taken in. A message with ``last_seq + 1`` is taken; one
     at or below it is a duplicate (the broker's echo of my own message, a replay) and ignored; one further ahead means
     something was missed, so the view reads the gap from the database, which is the source of truth.
 
     The window normally ends at ``last_seq`` (``live``). Paging back past ``MAX_SHOWN`` drops the newest elements
-    instead; the view then counts what arrives and offers a jump back to the latest page.
+    instead; the view then counts what arrives and offers a jump back to the latest page. The window grows and
+    shrinks by whole elements (a page of history leaves in one piece).
     """
 
     def __init__(self, chat: ChatApp, identity: Identity, info: ChatInfo) -> None:
@@ -77,7 +90,8 @@ class ChatView(SignedInView):
         self.conversation_id = info.conversation_id
         self.peer = info.peer
         self.zone = zone_of(identity.accounts)
-        self.shown: deque[tuple[int, ui.element]] = deque()
+        self.shown: deque[Shown] = deque()
+        self.shown_count = 0
         self.last_seq = 0
         self.live = True
         self.unseen = 0
@@ -182,18 +196,15 @@ class ChatView(SignedInView):
         if not self.shown:
             return
         earlier = await self.act(conversations.messages_before, conversation_id=self.conversation_id,
-                                 before_seq=self.shown[0][0])
+                                 before_seq=self.shown[0].first)
         if isinstance(earlier, Failed) or not earlier:
             return
-        elements = []
-        for index, message in enumerate(earlier):
-            with self.list:
-                elements.append(self._render(message).move(self.list, target_index=index))
-        for message, element in reversed(list(zip(earlier, elements, strict=True))):
-            self.shown.appendleft((message.seq, element))
-        while len(self.shown) > MAX_SHOWN:
-            _, newest = self.shown.pop()
-            self.list.remove(newest)
+        with self.list:
+            block = self._block(earlier).move(self.list, target_index=0)
+        self.shown.appendleft(Shown(earlier[0].seq, earlier[-1].seq, len(earlier), block))
+        self.shown_count += len(earlier)
+        while self.shown_count > MAX_SHOWN:
+            self._forget(self.shown.pop())
             self.live = False
         self._update_buttons()
 
@@ -209,6 +220,7 @@ class ChatView(SignedInView):
                 return
             self.list.clear()
             self.shown.clear()
+            self.shown_count = 0
             self.live = True
             self.unseen = 0
             self.last_seq = 0
@@ -224,9 +236,9 @@ class ChatView(SignedInView):
         self.closed_note.set_visibility(True)
 
     def _show_page(self, messages: list[MessageData]) -> None:
-        for message in messages:
-            self._append(message)
         if messages:
+            with self.list:
+                self._add(Shown(messages[0].seq, messages[-1].seq, len(messages), self._block(messages)))
             self.last_seq = max(self.last_seq, messages[-1].seq)
         self._update_buttons()
 
@@ -245,20 +257,33 @@ class ChatView(SignedInView):
 
     def _append(self, message: MessageData) -> None:
         with self.list:
-            self.shown.append((message.seq, self._render(message)))
-        if len(self.shown) > MAX_SHOWN:
-            _, oldest = self.shown.popleft()
-            self.list.remove(oldest)
+            self._add(Shown(message.seq, message.seq, 1, self._bubble(message)))
+
+    def _add(self, shown: Shown) -> None:
+        """Take ``shown`` in as the newest; the oldest make room."""
+        self.shown.append(shown)
+        self.shown_count += shown.count
+        while self.shown_count > MAX_SHOWN:
+            self._forget(self.shown.popleft())
+
+    def _forget(self, shown: Shown) -> None:
+        self.shown_count -= shown.count
+        self.list.remove(shown.element)
 
     def _update_buttons(self) -> None:
         self.empty.set_visibility(not self.shown)
-        self.earlier_button.set_visibility(bool(self.shown) and self.shown[0][0] > 1)
+        self.earlier_button.set_visibility(bool(self.shown) and self.shown[0].first > 1)
         self.latest_button.set_visibility(not self.live)
         self.latest_button.set_text(f'{self.unseen} new · jump to the latest' if self.unseen
                                     else 'Jump to the latest messages')
 
-    def _render(self, message: MessageData) -> ui.element:
-        mine = message.sender_id == self.me
-        return hook(Bubble(message.body, name='You' if mine else self.peer.label, sent=mine,
-                           stamp=stamp(message.created_at, self.zone)), 'message')
+    def _bubble(self, message: MessageData) -> ui.element:
+        return hook(Bubble(*self._look(message)), 'message')
 
+    def _block(self, messages: list[MessageData]) -> ui.element:
+        return hook(Block([self._look(message) for message in messages]), 'message-block')
+
+    def _look(self, message: MessageData) -> tuple[str, str, str, bool]:
+        """Text, name, time and side of ``message`` as this view shows it."""
+        mine = message.sender_id == self.me
+        return message.body, 'You' if mine else self.peer.label, stamp(message.created_at, self.zone), mine

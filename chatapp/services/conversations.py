@@ -1,26 +1,82 @@
 """One-to-one conversations and their messages. Only friends may read or write a direct conversation.
 
 Events: ``send_message`` emits ``MessagePosted`` to the conversation's members and to nobody else.
+
+Sending and reading messages is the hot path, so it uses Core statements built once at import (SQLAlchemy caches
+their compiled SQL; building and ORM-loading them anew on every call cost more CPU than SQLite itself) and rows
+rather than ORM objects. The rest stays with the ORM.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import exc, update
-from sqlmodel import Session, col, select
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from chatapp.clock import as_utc
+from sqlalchemy import Connection, Table, and_, bindparam, case, exc, func, insert, inspect, update
+from sqlalchemy import select as core_select
+from sqlmodel import Session, SQLModel, select
+
+from chatapp.clock import as_utc, utcnow
 from chatapp.errors import Invalid, NotFound
 from chatapp.events import MessagePosted
 from chatapp.schemas import ChatInfo, MessageData, UserPublic
 from chatapp.services.friendships import are_friends
 from chatapp.services.tx import Tx
 from chatapp.services.users import find_by_username, require_user
-from models import Conversation, ConversationMember, Message
+from models import Conversation, ConversationMember, Friendship, FriendshipStatus, Message
 
 PAGE_SIZE = 50
 CATCH_UP_LIMIT = 500
 MAX_MESSAGE_LENGTH = 4000
 NOT_AVAILABLE = 'This conversation is not available. You can only chat with your friends.'
+
+
+def _table(model: type[SQLModel]) -> Table:
+    """The Core table of ``model``: statements on it run without the ORM's per-call work."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
+
+
+_conversations = _table(Conversation)
+_members = _table(ConversationMember)
+_friendships = _table(Friendship)
+_messages = _table(Message)
+
+# Access in one query: one row per other member the actor is paired with, with the pair's status and the number of
+# members. Inner joins only, because PostgreSQL cannot lock the nullable side of an outer join; a member without a
+# friendship row therefore shows as a row short of the count.
+_me = _members.alias('me')
+_other = _members.alias('other')
+_low_first = _other.c.user_id < _me.c.user_id
+_member_count = core_select(func.count()).select_from(_members) \
+    .where(_members.c.conversation_id == _me.c.conversation_id).scalar_subquery()
+_ACCESS = (
+    core_select(_other.c.user_id, _friendships.c.status, _member_count.label('members'))
+    .select_from(
+        _me.join(_other, and_(_other.c.conversation_id == _me.c.conversation_id, _other.c.user_id != _me.c.user_id))
+        .join(_friendships, and_(
+            _friendships.c.user_low_id == case((_low_first, _other.c.user_id), else_=_me.c.user_id),
+            _friendships.c.user_high_id == case((_low_first, _me.c.user_id), else_=_other.c.user_id))))
+    .where(_me.c.conversation_id == bindparam('conversation_id'), _me.c.user_id == bindparam('actor_id'))
+)
+_ACCESS_HELD = _ACCESS.with_for_update(read=True, of=_friendships)
+"""``FOR SHARE OF friendship`` on PostgreSQL (nothing on SQLite, whose transactions are serialised anyway)."""
+_MEMBERS = core_select(_members.c.user_id).where(_members.c.conversation_id == bindparam('conversation_id'))
+
+# Incrementing the counter locks the conversation row until commit, so sequence order is commit order.
+_NEXT_SEQ = (update(_conversations).where(_conversations.c.id == bindparam('conversation_id'))
+             .values(last_seq=_conversations.c.last_seq + 1).returning(_conversations.c.last_seq))
+_INSERT_MESSAGE = insert(_messages).returning(_messages.c.id)
+
+_m = _messages.c
+_NEWEST = (core_select(_m.id, _m.conversation_id, _m.seq, _m.sender_id, _m.body, _m.created_at)
+           .where(_m.conversation_id == bindparam('conversation_id'))
+           .order_by(_m.seq.desc()).limit(bindparam('limit')))
+_OLDER = _NEWEST.where(_m.seq < bindparam('before_seq'))
+_NEWER = (core_select(_m.id, _m.conversation_id, _m.seq, _m.sender_id, _m.body, _m.created_at)
+          .where(_m.conversation_id == bindparam('conversation_id'), _m.seq > bindparam('after_seq'))
+          .order_by(_m.seq).limit(CATCH_UP_LIMIT))
 
 
 def open_direct(tx: Tx, *, actor_id: int, peer_username: str) -> ChatInfo:
@@ -31,7 +87,7 @@ def open_direct(tx: Tx, *, actor_id: int, peer_username: str) -> ChatInfo:
     me = require_user(tx.session, actor_id)
     conversation = _direct_conversation(tx.session, actor_id, peer.id)
     assert conversation.id is not None
-    newest = _page(tx.session, conversation.id, before_seq=None, limit=PAGE_SIZE + 1)
+    newest = _page(tx.session.connection(), conversation.id, before_seq=None, limit=PAGE_SIZE + 1)
     return ChatInfo(conversation_id=conversation.id, me=UserPublic.model_validate(me),
                     peer=UserPublic.model_validate(peer), messages=newest[-PAGE_SIZE:],
                     has_earlier=len(newest) > PAGE_SIZE)
@@ -46,16 +102,13 @@ def send_message(tx: Tx, *, actor_id: int, conversation_id: int, body: str) -> M
         raise Invalid('A message cannot contain NUL characters.')
     if len(text) > MAX_MESSAGE_LENGTH:
         raise Invalid(f'A message can be at most {MAX_MESSAGE_LENGTH:,} characters long ({len(text):,} now).')
-    members = _require_access(tx.session, actor_id, conversation_id, hold=True)
-    # Incrementing the counter locks the conversation row until commit, so sequence order is commit order.
-    seq = tx.session.execute(
-        update(Conversation).where(col(Conversation.id) == conversation_id)
-        .values(last_seq=col(Conversation.last_seq) + 1).returning(col(Conversation.last_seq))
-    ).scalar_one()
-    message = Message(conversation_id=conversation_id, seq=seq, sender_id=actor_id, body=text)
-    tx.session.add(message)
-    tx.session.flush()
-    data = _message_data(message)
+    connection = tx.session.connection()
+    members = _require_access(connection, actor_id, conversation_id, hold=True)
+    seq = connection.execute(_NEXT_SEQ, {'conversation_id': conversation_id}).scalar_one()
+    values = {'conversation_id': conversation_id, 'seq': seq, 'sender_id': actor_id, 'body': text,
+              'created_at': utcnow()}
+    message_id = connection.execute(_INSERT_MESSAGE, values).scalar_one()
+    data = MessageData(id=message_id, **values)
     tx.emit(MessagePosted(recipients=tuple(members), message=data))
     return data
 
@@ -63,28 +116,31 @@ def send_message(tx: Tx, *, actor_id: int, conversation_id: int, body: str) -> M
 def messages_before(tx: Tx, *, actor_id: int, conversation_id: int, before_seq: int | None,
                     limit: int = PAGE_SIZE) -> list[MessageData]:
     """Up to ``limit`` messages older than ``before_seq`` (``None``: the newest ones), oldest first."""
-    _require_access(tx.session, actor_id, conversation_id)
-    return _page(tx.session, conversation_id, before_seq=before_seq, limit=max(0, min(limit, PAGE_SIZE)))
+    connection = tx.session.connection()
+    _require_access(connection, actor_id, conversation_id)
+    return _page(connection, conversation_id, before_seq=before_seq, limit=max(0, min(limit, PAGE_SIZE)))
 
 
 def messages_after(tx: Tx, *, actor_id: int, conversation_id: int, after_seq: int) -> list[MessageData]:
     """Messages newer than ``after_seq``, oldest first: how a view catches up after a gap or a reconnect."""
-    _require_access(tx.session, actor_id, conversation_id)
-    statement = (select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
-                 .order_by(col(Message.seq)).limit(CATCH_UP_LIMIT))
-    return [_message_data(m) for m in tx.session.exec(statement)]
+    connection = tx.session.connection()
+    _require_access(connection, actor_id, conversation_id)
+    rows = connection.execute(_NEWER, {'conversation_id': conversation_id, 'after_seq': after_seq})
+    return _message_data(rows)
 
 
-def _require_access(session: Session, actor_id: int, conversation_id: int, *, hold: bool = False) -> list[int]:
-    """The member ids, when the actor may use this conversation: a member, and still friends with the other
+def _require_access(connection: Connection, actor_id: int, conversation_id: int, *, hold: bool = False) -> list[int]:
+    """The member ids, when the actor may use this conversation: a member, and still friends with every other one
     (``hold``: and stays friends until this transaction commits, see ``are_friends``)."""
-    members = list(session.exec(select(ConversationMember.user_id)
-                                .where(ConversationMember.conversation_id == conversation_id)))
-    if actor_id not in members:
-        raise NotFound(NOT_AVAILABLE)
-    if any(not are_friends(session, actor_id, other, hold=hold) for other in members if other != actor_id):
-        raise NotFound(NOT_AVAILABLE)
-    return members
+    params = {'conversation_id': conversation_id, 'actor_id': actor_id}
+    rows = connection.execute(_ACCESS_HELD if hold else _ACCESS, params).all()
+    others = [other for other, status, _ in rows if status == FriendshipStatus.ACCEPTED]
+    if rows and len(others) == rows[0].members - 1:
+        return sorted([actor_id, *others])
+    # No row: not a member, not paired with anyone in it, or the only member left (nobody to be friends with).
+    if not rows and connection.execute(_MEMBERS, {'conversation_id': conversation_id}).scalars().all() == [actor_id]:
+        return [actor_id]
+    raise NotFound(NOT_AVAILABLE)
 
 
 def _direct_conversation(session: Session, a: int, b: int) -> Conversation:
@@ -105,15 +161,17 @@ def _direct_conversation(session: Session, a: int, b: int) -> Conversation:
     return conversation
 
 
-def _page(session: Session, conversation_id: int, *, before_seq: int | None, limit: int) -> list[MessageData]:
-    statement = select(Message).where(Message.conversation_id == conversation_id)
-    if before_seq is not None:
-        statement = statement.where(Message.seq < before_seq)
-    rows = list(session.exec(statement.order_by(col(Message.seq).desc()).limit(limit)))
-    return [_message_data(m) for m in reversed(rows)]
+def _page(connection: Connection, conversation_id: int, *, before_seq: int | None, limit: int) -> list[MessageData]:
+    params: dict[str, Any] = {'conversation_id': conversation_id, 'limit': limit}
+    if before_seq is None:
+        rows = connection.execute(_NEWEST, params).all()
+    else:
+        rows = connection.execute(_OLDER, {**params, 'before_seq': before_seq}).all()
+    return _message_data(reversed(rows))
 
 
-def _message_data(message: Message) -> MessageData:
-    """The message for pages and the broker, its time UTC-aware on every backend (SQLite reads it back naive)."""
-    data = MessageData.model_validate(message)
-    return data.model_copy(update={'created_at': as_utc(data.created_at)})
+def _message_data(rows: Iterable[Sequence[Any]]) -> list[MessageData]:
+    """The messages for pages and the broker, their times UTC-aware on every backend (SQLite reads them back naive)."""
+    return [MessageData(id=id_, conversation_id=conversation_id, seq=seq, sender_id=sender_id, body=body,
+                        created_at=as_utc(created_at))
+            for id_, conversation_id, seq, sender_id, body, created_at in rows]

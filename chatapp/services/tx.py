@@ -18,7 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.event import listen
+from sqlalchemy.event import listens_for
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -56,6 +56,18 @@ class Tx:
     def emit(self, event: Event) -> None:
         """Queue ``event`` for publication after a successful commit."""
         self.events.append(event)
+
+
+class _RunnerSession(Session):
+    """A session that knows whether it has committed (set by the class-wide listener below): ``run_sync`` must not
+    retry a function that committed part of its work. A listener on each session would cost more than the call."""
+
+    committed = False
+
+
+@listens_for(_RunnerSession, 'after_commit')
+def _note_commit(session: _RunnerSession) -> None:
+    session.committed = True
 
 
 class ServiceRunner:
@@ -110,16 +122,15 @@ class ServiceRunner:
         ``accounts.authenticate`` does): that part would be done twice, so the error is raised instead.
         """
         for attempt in range(1, RETRIES + 1):
-            committed: list[Session] = []
+            session = _RunnerSession(self.engine, expire_on_commit=False)
             try:
-                with Session(self.engine, expire_on_commit=False) as session:
-                    listen(session, 'after_commit', committed.append)
+                with session:
                     tx = Tx(session, self.deps)
                     result = fn(tx, *args, **kwargs)
                     session.commit()
                     return result, tx.events
             except DBAPIError as error:
-                if attempt == RETRIES or committed or not _retryable(error):
+                if attempt == RETRIES or session.committed or not _retryable(error):
                     raise
                 log.debug('retrying %s after %s', getattr(fn, '__name__', fn), error.orig)
                 time.sleep(0.005 * attempt)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 
 from nicegui.testing import User
 
+from pages.bubble import Block, Bubble
 from tests.factories import PASSWORD
 
 
@@ -38,6 +41,9 @@ async def signed_in(user: User, username: str, path: str) -> None:
     await user.should_see(marker='whoami', retries=30)
 
 
+BLOCK_TEXTS = re.compile(r'data-testid="message"[^>]*>(.*?)</div>', re.S)
+
+
 async def send(user: User, text: str) -> None:
     """Type ``text`` into the chat input and press the send button."""
     await user.should_see(marker='message-input', retries=30)
@@ -46,10 +52,18 @@ async def send(user: User, text: str) -> None:
 
 
 def message_texts(user: User) -> list[str]:
-    """The texts of the message bubbles on ``user``'s page, in order."""
-    bubbles = list(user.find(marker='message').elements) if _has(user, 'message') else []
-    ordered = sorted(bubbles, key=lambda b: b.parent_slot.children.index(b) if b.parent_slot else 0)
-    return [b.text for b in ordered]  # type: ignore[attr-defined]
+    """The texts of the messages on ``user``'s page, in order: those in pages of history (one ``Block`` a page,
+    texts escaped in its HTML) and those that arrived live (a ``Bubble`` each)."""
+    if not _has(user, 'message-list'):
+        return []
+    (column,) = user.find(marker='message-list').elements
+    texts: list[str] = []
+    for child in column.default_slot.children:
+        if isinstance(child, Block):
+            texts += [html.unescape(text) for text in BLOCK_TEXTS.findall(child.content)]
+        elif isinstance(child, Bubble):
+            texts.append(child.text)
+    return texts
 
 
 async def wait_for_message(user: User, text: str, *, attempts: int = 100) -> None:

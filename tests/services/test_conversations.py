@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -10,11 +11,11 @@ import pytest
 from sqlmodel import Session, col, select
 
 from chatapp.errors import Invalid, NotFound
-from chatapp.events import MessagePosted
-from chatapp.schemas import ChatInfo, UserPublic
+from chatapp.events import FriendshipChanged, MessagePosted
+from chatapp.schemas import ChatInfo, MessageData, UserPublic
 from chatapp.services import conversations, friendships
 from chatapp.services.conversations import MAX_MESSAGE_LENGTH, NOT_AVAILABLE, PAGE_SIZE
-from chatapp.services.tx import ServiceRunner
+from chatapp.services.tx import ServiceRunner, Tx
 from models import Conversation, ConversationMember, Message
 from tests.concurrency import together
 from tests.factories import make_friends, make_user
@@ -316,3 +317,88 @@ def test_nul_characters_are_refused_not_crashed_on(services: ServiceRunner, alic
         services.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='bob\x00')
     with pytest.raises(Invalid, match='NUL'):
         services.run_sync(friendships.search_people, actor_id=alice.id, query='b\x00')
+
+
+def _in_background(call: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
+    """Start ``call`` on a thread; the list receives its result or the exception it raised."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except Exception as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def _second_waits_for_first(first: Callable[[], object], first_holds: threading.Event, release: threading.Event,
+                            second: Callable[[], object]) -> tuple[list[object], list[object]]:
+    """Run ``first`` until it holds its locks, then ``second``; check that ``second`` waits until ``first`` is
+    released; the outcomes of both."""
+    first_thread, first_outcome = _in_background(first)
+    assert first_holds.wait(timeout=10)
+    second_thread, second_outcome = _in_background(second)
+    second_thread.join(timeout=0.5)
+    assert second_thread.is_alive(), second_outcome  # waits for the first transaction
+    release.set()
+    first_thread.join(timeout=10)
+    second_thread.join(timeout=10)
+    return first_outcome, second_outcome
+
+
+def test_unfriending_waits_for_a_send_in_progress(services: ServiceRunner, alice: UserPublic, bob: UserPublic,
+                                                  chat: int) -> None:
+    """The send holds the friendship (a shared row lock on PostgreSQL) until it commits: the message is stored
+    while they are still friends, and the unfriend goes through after it."""
+    sent, release = threading.Event(), threading.Event()
+
+    def send_then_linger(tx: Tx) -> MessageData:
+        message = conversations.send_message(tx, actor_id=alice.id, conversation_id=chat, body='last words')
+        sent.set()
+        release.wait(timeout=10)
+        return message
+
+    sent_outcome, unfriend_outcome = _second_waits_for_first(
+        lambda: services.run_sync(send_then_linger), sent, release,
+        lambda: services.run_sync(friendships.unfriend, actor_id=bob.id, friend_id=alice.id))
+
+    assert isinstance(sent_outcome[0], tuple), sent_outcome
+    assert unfriend_outcome == [(None, [FriendshipChanged(recipients=(bob.id, alice.id), user_ids=(bob.id, alice.id),
+                                                          status='removed')])]
+    assert _stored(services) == [(chat, 1, 'last words')]
+    with pytest.raises(NotFound):
+        _send(services, alice, chat)
+
+
+def test_a_send_waits_for_an_unfriend_in_progress_and_is_refused(services: ServiceRunner, alice: UserPublic,
+                                                                 bob: UserPublic, chat: int) -> None:
+    """A send that reaches the friendship while an unfriend holds it waits, then sees it ended: nothing slips in."""
+    removed, release = threading.Event(), threading.Event()
+
+    def unfriend_then_linger(tx: Tx) -> None:
+        friendships.unfriend(tx, actor_id=bob.id, friend_id=alice.id)
+        removed.set()
+        release.wait(timeout=10)
+
+    unfriend_outcome, sent_outcome = _second_waits_for_first(
+        lambda: services.run_sync(unfriend_then_linger), removed, release, lambda: _send(services, alice, chat))
+
+    assert isinstance(unfriend_outcome[0], tuple), unfriend_outcome
+    assert isinstance(sent_outcome[0], NotFound) and str(sent_outcome[0]) == NOT_AVAILABLE
+    assert _stored(services) == []
+    assert _last_seq(services, chat) == 0
+
+
+def test_a_send_tells_every_member_and_the_page_reads_it_back(services: ServiceRunner, alice: UserPublic,
+                                                              bob: UserPublic, chat: int) -> None:
+    message, [event] = services.run_sync(conversations.send_message, actor_id=bob.id, conversation_id=chat,
+                                         body='hi')
+    assert event == MessagePosted(recipients=tuple(sorted((alice.id, bob.id))), message=message)
+    assert message.created_at.utcoffset() == timedelta(0)
+    for reader in (alice, bob):
+        newest, _ = services.run_sync(conversations.messages_before, actor_id=reader.id, conversation_id=chat,
+                                      before_seq=None)
+        assert newest == [message]

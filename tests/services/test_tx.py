@@ -98,6 +98,35 @@ def test_no_retry_after_the_function_committed_part_of_its_work(services: Servic
     assert _usernames(services) == ['early']  # once, not once per attempt
 
 
+def test_no_retry_after_a_commit_through_a_transaction_block(services: ServiceRunner) -> None:
+    """Any commit counts, not only ``session.commit()``: here the session's own transaction block commits."""
+    attempts: list[int] = []
+
+    def commits_in_a_block(tx: Tx) -> None:
+        attempts.append(1)
+        with tx.session.begin():
+            tx.session.add(User(username='block', password_hash='x'))
+        raise OperationalError('UPDATE x', {}, sqlite3.OperationalError('database is locked'))
+
+    with pytest.raises(OperationalError):
+        services.run_sync(commits_in_a_block)
+    assert attempts == [1]
+    assert _usernames(services) == ['block']
+
+
+def test_a_commit_in_one_call_does_not_stop_retries_in_the_next(services: ServiceRunner) -> None:
+    services.run_sync(lambda tx: tx.session.commit())
+    attempts: list[int] = []
+
+    def locked_once(tx: Tx) -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError('UPDATE x', {}, sqlite3.OperationalError('database is locked'))
+        return len(attempts)
+
+    assert services.run_sync(locked_once) == (2, [])
+
+
 def test_retries_give_up_in_the_end(services: ServiceRunner) -> None:
     attempts: list[int] = []
 
