@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix='chatapp-bench-') as workdir:
-        services = Services(Path(workdir), args.postgres_url, args.redis_url, args.profile)
+        services = Services(Path(workdir), postgres_url=args.postgres_url, redis_url=args.redis_url,
+                            profile_dir=args.profile)
         rows = asyncio.run(run(services, args.scenarios, smoke=args.smoke))
     if args.write:
         command = 'python -m bench ' + shlex.join(sys.argv[1:] if argv is None else argv)

@@ -4,6 +4,7 @@ the service one message at a time would take minutes and measure nothing the sce
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +24,7 @@ from models import Conversation, Message
 
 PASSWORD = 'bench mark password 42'
 BENCH_DATABASE = 'chatapp_bench'
+_IDENTIFIER = re.compile(r'[a-z_][a-z0-9_]{0,62}')
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Pair:
 
 def fresh_postgres(server_url: str, name: str = BENCH_DATABASE) -> str:
     """An empty database ``name`` on the PostgreSQL server at ``server_url`` (made anew); its URL."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f'not a plain database name: {name!r}')
     server = make_url(server_url).set(drivername='postgresql+psycopg')
     admin = create_engine(server, isolation_level='AUTOCOMMIT')
     try:

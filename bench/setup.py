@@ -7,7 +7,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,11 +19,11 @@ from chatapp.settings import Settings
 T = TypeVar('T')
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Services:
     """Where the real services run: PostgreSQL and Redis only for the scenario that spans two processes."""
 
-    workdir: Path
+    workdir: Path = field(kw_only=False)
     postgres_url: str | None = None
     redis_url: str | None = None
     postgres_database: str = seed.BENCH_DATABASE

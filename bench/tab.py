@@ -137,7 +137,15 @@ class Tab:
         try:
             return await asyncio.wait_for(until(), within)
         except TimeoutError:
-            raise PageError(f'waited {within:.0f} s for {what or "a condition"}') from None
+            raise PageError(f'waited {within:.0f} s for {what or "a condition"}; the tab shows {self.path}: '
+                            f'{self._visible_text()}') from None
+
+    def _visible_text(self) -> str:
+        """The texts on the page (to say what a person would have seen when something went wrong)."""
+        if self.page is None:
+            return ''
+        texts = [str(e.get('text') or e.get('props', {}).get('label') or '') for e in self.page.elements.values()]
+        return ' | '.join(t for t in texts if t)[:500]
 
     async def wait_for_path(self, path: str, within: float = WAIT_SECONDS) -> None:
         """Wait until a navigation has loaded and connected ``path``."""

@@ -18,6 +18,7 @@ from chatapp.app import ChatApp
 from chatapp.schemas import UserPublic
 from chatapp.services.users import get_user
 from pages.navigation import login_url
+from pages.timezone import BrowserZone
 
 ACCOUNTS = 'accounts'
 TAB_USER = 'user_id'
@@ -49,12 +50,18 @@ def browser_accounts() -> dict[str, str]:
     return dict(app.storage.user.get(ACCOUNTS, {}))
 
 
-def remember(storage: dict[str, Any], user: UserPublic) -> None:
+def remember(storage: dict[str, Any], user: UserPublic, zone: BrowserZone) -> None:
     """Sign this tab in as ``user`` after a login or signup; ``storage`` is ``app.storage.user`` as captured while
-    the page's request was current (event handlers run later, outside that request)."""
+    the page's request was current (event handlers run later, outside that request).
+
+    The account and the browser's time ``zone`` (when known by now) go into the browser's storage in one write.
+    With Redis storage (several processes) NiceGUI applies the echo of each of its own writes when it comes back
+    from Redis: an echo of an earlier write that arrives after a later one undoes the later one for a moment, and a
+    page loaded in that moment found no account and went back to the login page (the load tool caught it). One
+    write has no earlier echo to fear."""
     accounts = dict(storage.get(ACCOUNTS, {}))
     accounts[str(user.id)] = user.username
-    storage[ACCOUNTS] = accounts
+    storage.update({ACCOUNTS: accounts, **zone.keep_in(storage)})
     app.storage.tab[TAB_USER] = user.id
 
 

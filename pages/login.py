@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from nicegui import Client, app, background_tasks, ui
+from nicegui import Client, app, ui
 
 from chatapp.app import ChatApp
 from chatapp.services import accounts
@@ -14,7 +14,7 @@ from pages.frame import frame
 from pages.hooks import hook
 from pages.identity import ACCOUNTS, TAB_USER, remember
 from pages.navigation import safe_next
-from pages.timezone import learn_zone
+from pages.timezone import BrowserZone
 
 
 def register(chat: ChatApp) -> None:
@@ -27,7 +27,6 @@ def register(chat: ChatApp) -> None:
             LoginForm(chat, client, storage, target, known)  # built with the page: no empty card while connecting
         navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
         await client.connected()
-        background_tasks.create(learn_zone(client, storage), name='learn time zone')
         if app.storage.tab.get(TAB_USER) is not None and str(app.storage.tab[TAB_USER]) in known:
             navigate.to(target)  # this tab is signed in already
 
@@ -40,6 +39,7 @@ class LoginForm:
         self.storage = storage
         self.target = target
         self.navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
+        self.zone = BrowserZone(client)
         self.client_key = client.request.client.host if client.request and client.request.client else 'unknown'
         ui.label('Welcome back').classes('text-2xl font-bold')
         ui.label('Log in to chat with your friends.').classes('muted')
@@ -72,7 +72,7 @@ class LoginForm:
             self.error.set_text(user.message)
             self.password.set_value('')
             return
-        remember(self.storage, user)
+        remember(self.storage, user, self.zone)
         self.navigate.to(self.target)
 
     def _known_accounts(self, known: dict[str, str]) -> None:
@@ -92,5 +92,7 @@ class LoginForm:
         user = await attempt(self.chat.run(get_user, user_id=user_id))
         if user is None or isinstance(user, Failed):
             return
+        if entry := self.zone.keep_in(self.storage):
+            self.storage.update(entry)
         app.storage.tab[TAB_USER] = user.id
         self.navigate.to(self.target)

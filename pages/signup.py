@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from nicegui import Client, app, background_tasks, ui
+from nicegui import Client, app, ui
 
 from chatapp.app import ChatApp
 from chatapp.services import accounts
@@ -13,7 +13,7 @@ from pages.frame import frame
 from pages.hooks import hook
 from pages.identity import remember
 from pages.navigation import safe_next
-from pages.timezone import learn_zone
+from pages.timezone import BrowserZone
 
 
 def register(chat: ChatApp) -> None:
@@ -22,16 +22,15 @@ def register(chat: ChatApp) -> None:
         target = safe_next(next)
         storage = app.storage.user
         with frame('Sign up'), ui.card().classes('glass w-full max-w-md self-center p-6 gap-3'):
-            SignupForm(chat, storage, target)
-        await client.connected()
-        background_tasks.create(learn_zone(client, storage), name='learn time zone')
+            SignupForm(chat, client, storage, target)
 
 
 class SignupForm:
     """The form and its handler; the service checks every rule, the hints only explain them."""
 
-    def __init__(self, chat: ChatApp, storage: dict, target: str) -> None:
+    def __init__(self, chat: ChatApp, client: Client, storage: dict, target: str) -> None:
         self.chat = chat
+        self.zone = BrowserZone(client)
         self.storage = storage
         self.target = target
         self.navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
@@ -63,5 +62,5 @@ class SignupForm:
         if isinstance(user, Failed):
             self.error.set_text(user.message)
             return
-        remember(self.storage, user)
+        remember(self.storage, user, self.zone)
         self.navigate.to(self.target)

@@ -1,4 +1,5 @@
-"""Times shown in the browser's own time zone, learnt once per browser and kept in ``app.storage.user``."""
+"""Times shown in the browser's own time zone, learnt on the login and signup pages and kept in ``app.storage.user``
+together with the account (see ``pages.identity.remember``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from nicegui import Client
+from nicegui import Client, background_tasks
 
 from chatapp.clock import as_utc
 
@@ -24,14 +25,34 @@ def zone_of(storage: dict[str, Any]) -> tzinfo:
     return UTC
 
 
-async def learn_zone(client: Client, storage: dict[str, Any]) -> None:
-    """Ask the browser for its IANA zone name (again on each login, for travellers); keep it only if Python knows
-    that zone (never trust the page)."""
-    with contextlib.suppress(Exception):  # no answer (no browser, a slow one) just leaves times in UTC
-        name = await client.run_javascript(ASK_BROWSER, timeout=5)
-        if isinstance(name, str) and len(name) < 64:
-            ZoneInfo(name)
-            storage[ZONE] = name
+class BrowserZone:
+    """The IANA zone name the page's browser reports, once it has answered (``name`` stays None until then, or for
+    good if it never does or names a zone Python does not know: never trust the page). Asked on every login, for
+    travellers; written to the browser's storage together with the login (see ``pages.identity.remember``), or on
+    its own if the answer comes after the login."""
+
+    def __init__(self, client: Client) -> None:
+        self.name: str | None = None
+        self._storage: dict[str, Any] | None = None
+        background_tasks.create(self._ask(client), name='learn time zone')
+
+    def keep_in(self, storage: dict[str, Any]) -> dict[str, Any]:
+        """The entry to write into ``storage`` with the login: the zone if known and new, else nothing now and the
+        zone later, when the browser answers."""
+        if self.name is None:
+            self._storage = storage
+            return {}
+        return {ZONE: self.name} if storage.get(ZONE) != self.name else {}
+
+    async def _ask(self, client: Client) -> None:
+        with contextlib.suppress(Exception):  # no answer (no browser, a slow one) just leaves times in UTC
+            await client.connected()
+            name = await client.run_javascript(ASK_BROWSER, timeout=5)
+            if isinstance(name, str) and len(name) < 64:
+                ZoneInfo(name)
+                self.name = name
+                if self._storage is not None and self._storage.get(ZONE) != name:
+                    self._storage[ZONE] = name
 
 
 def stamp(moment: datetime, zone: tzinfo, now: datetime | None = None) -> str:

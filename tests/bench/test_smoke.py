@@ -19,7 +19,8 @@ async def test_every_scenario_delivers_each_message_once(tmp_path: Path, redis_u
     database = f'chatapp_bench_{uuid.uuid4().hex[:8]}'
     names = ''.join(name for name in SCENARIOS if postgres or name != 'f')
     try:
-        rows = await run(Services(tmp_path, postgres, redis_url, postgres_database=database), names, smoke=True)
+        services = Services(tmp_path, postgres_url=postgres, redis_url=redis_url, postgres_database=database)
+        rows = await run(services, names, smoke=True)
     finally:
         if postgres:
             seed.drop_postgres(postgres, database)
