@@ -78,17 +78,16 @@ class Deliveries:
                 **latency_figures(latencies)}
 
     def _seen(self, username: str, element_id: str, element: Element, at: float) -> None:
-        match = _MARKED.search(html_of(element))
-        if match is None:
-            return
-        message_id = match.group(1)
-        receiver = self.sent.get(message_id, ('',))[0]
-        if receiver != username:
-            return  # the sender's own page
-        self.elements.setdefault(message_id, set()).add(element_id)
-        if message_id not in self.arrived:
-            self.arrived[message_id] = at
-            self._all_arrived.set()
+        """Note every marked message ``element`` shows (a block of them, re-sent whole as it grows, or one)."""
+        for match in _MARKED.finditer(html_of(element)):
+            message_id = match.group(1)
+            receiver = self.sent.get(message_id, ('',))[0]
+            if receiver != username:
+                continue  # the sender's own page, or not ours
+            self.elements.setdefault(message_id, set()).add(element_id)
+            if message_id not in self.arrived:
+                self.arrived[message_id] = at
+                self._all_arrived.set()
 
 
 def latency_figures(latencies_ms: list[float]) -> dict[str, float | None]:

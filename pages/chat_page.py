@@ -16,13 +16,18 @@ from chatapp.schemas import ChatInfo, MessageData
 from chatapp.services import conversations
 from pages.avatar import avatar
 from pages.base_view import SignedInView
-from pages.bubble import Block, Bubble
+from pages.bubble import Block, Look
 from pages.feedback import Failed
 from pages.frame import frame
 from pages.hooks import hook
 from pages.identity import Identity, anonymous_redirect, require_identity
 from pages.timezone import stamp, zone_of
 
+LIVE_BLOCK_MESSAGES = 10
+LIVE_BLOCK_CHARS = 4000
+"""Messages that arrive live join the newest block until it holds this many messages or characters of text, then a
+new block starts: a new element per message costs more server time than re-sending a small block, and the bound
+keeps each update small."""
 MAX_SHOWN = 200
 """Message elements one open view holds at most: older ones leave the page and come back with "load earlier", so a
 page that stays open for days costs the same memory as a fresh one."""
@@ -65,7 +70,7 @@ def _not_available() -> None:
 @dataclass
 class Shown:
     """One element of the message list and the messages it shows: ``first`` to ``last``, ``count`` of them (a page
-    of history is one ``Block``, a message that arrived live one ``Bubble``)."""
+    of history, or messages that arrived live)."""
 
     first: int
     last: int
@@ -92,6 +97,8 @@ class ChatView(SignedInView):
         self.zone = zone_of(identity.accounts)
         self.shown: deque[Shown] = deque()
         self.shown_count = 0
+        self._live_block: Block | None = None
+        self._live_chars = 0
         self.last_seq = 0
         self.live = True
         self.unseen = 0
@@ -256,8 +263,21 @@ class ChatView(SignedInView):
         self._update_buttons()
 
     def _append(self, message: MessageData) -> None:
+        newest = self.shown[-1] if self.shown else None
+        if (newest is not None and newest.element is self._live_block and self._live_chars < LIVE_BLOCK_CHARS
+                and newest.count < LIVE_BLOCK_MESSAGES):
+            self._live_block.extend(self._look(message))
+            self._live_chars += len(message.body)
+            newest.last = message.seq
+            newest.count += 1
+            self.shown_count += 1
+            while self.shown_count > MAX_SHOWN:
+                self._forget(self.shown.popleft())
+            return
         with self.list:
-            self._add(Shown(message.seq, message.seq, 1, self._bubble(message)))
+            self._live_block = self._block([message])
+            self._live_chars = len(message.body)
+            self._add(Shown(message.seq, message.seq, 1, self._live_block))
 
     def _add(self, shown: Shown) -> None:
         """Take ``shown`` in as the newest; the oldest make room."""
@@ -277,13 +297,10 @@ class ChatView(SignedInView):
         self.latest_button.set_text(f'{self.unseen} new · jump to the latest' if self.unseen
                                     else 'Jump to the latest messages')
 
-    def _bubble(self, message: MessageData) -> ui.element:
-        return hook(Bubble(*self._look(message)), 'message')
-
-    def _block(self, messages: list[MessageData]) -> ui.element:
+    def _block(self, messages: list[MessageData]) -> Block:
         return hook(Block([self._look(message) for message in messages]), 'message-block')
 
-    def _look(self, message: MessageData) -> tuple[str, str, str, bool]:
+    def _look(self, message: MessageData) -> Look:
         """Text, name, time and side of ``message`` as this view shows it."""
         mine = message.sender_id == self.me
         return message.body, 'You' if mine else self.peer.label, stamp(message.created_at, self.zone), mine

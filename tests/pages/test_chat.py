@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import uuid
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from chatapp.app import ChatApp
 from chatapp.broker.redis import RedisBroker
 from chatapp.schemas import UserPublic
 from chatapp.services import conversations, friendships
-from pages.bubble import Bubble
+from pages.bubble import Block
 from pages.chat_page import MAX_SHOWN
 from pages.timezone import ASK_BROWSER, stamp
 from tests.factories import make_friends, make_user
@@ -59,11 +60,10 @@ async def test_html_and_script_are_shown_as_text(user: User, create_user: Callab
     payload = '<b>bold?</b><script>alert("x")</script><img src=x onerror=alert(1)>'
     await send(alice, payload)
     await wait_for_message(bob, payload)
-    (bubble,) = bob.find(marker='message').elements
-    assert isinstance(bubble, Bubble)
-    # The bubble's text is a Vue text node (escaped by Vue), and nothing else is inside it.
-    assert bubble.text == payload
-    assert 'text-html' not in bubble.props and not bubble.default_slot.children
+    (block,) = bob.find(marker='message-block').elements
+    assert isinstance(block, Block)
+    assert html.escape(payload) in block.content  # escaped: the browser shows text
+    assert '<script>' not in block.content and '<b>' not in block.content
 
 
 async def test_a_stranger_gets_not_available(user: User, chat: ChatApp) -> None:
@@ -82,7 +82,7 @@ async def test_empty_and_too_long_messages_are_refused(user: User, chat: ChatApp
     await user.should_see('Type a message first.')
     await send(user, 'x' * 4001)
     await user.should_see('at most 4,000 characters')
-    await user.should_not_see(marker='message')
+    await user.should_not_see(marker='message-block')
     await send(user, 'y' * 4000)
     await wait_for_message(user, 'y' * 4000)
 
