@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from nicegui import app, core
 from sqlalchemy import Engine
 
+from chatapp import speedups
 from chatapp.broker import Broker, make_broker
 from chatapp.db import make_engine, migrate
 from chatapp.headers import SecurityHeaders
@@ -37,6 +38,7 @@ class ChatApp:
 
 def create_app(settings: Settings) -> ChatApp:
     """Build the app for ``settings``: database migrated, broker and hub wired, pages registered."""
+    speedups.install()
     broker = make_broker(settings.redis_url, settings.redis_prefix)
     hub = Hub(broker)
     runner = make_runner(settings, broker)

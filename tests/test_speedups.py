@@ -1,0 +1,53 @@
+"""The remembered ``expects_arguments`` gives NiceGUI the answers its own gives, for every kind of callable."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from nicegui import helpers
+
+from chatapp import speedups
+
+
+class Widget:
+    def update(self) -> None: ...
+
+    def takes(self, value: int) -> None: ...
+
+    def optional(self, value: int = 0, *args: Any, **kwargs: Any) -> None: ...
+
+    @classmethod
+    def made(cls, value: int) -> None: ...
+
+    @staticmethod
+    def static(value: int) -> None: ...
+
+    def __call__(self, value: int) -> None: ...
+
+
+def plain(value: int) -> None: ...
+
+
+CALLABLES: list[Callable[..., Any]] = [
+    Widget().update, Widget().takes, Widget().optional, Widget.made, Widget.static, Widget.takes, Widget(),
+    plain, lambda: None, lambda event: None, functools.partial(plain), functools.partial(plain, 1), print,
+]
+
+
+@pytest.mark.parametrize('func', CALLABLES)
+def test_same_answer_as_nicegui(func: Callable[..., Any]) -> None:
+    assert speedups.expects_arguments(func) == speedups._original(func)
+    assert speedups.expects_arguments(func) == speedups._original(func)  # remembered: still the same
+
+
+def test_bound_and_unbound_answers_are_kept_apart() -> None:
+    assert speedups.expects_arguments(Widget.takes) is True  # (self, value)
+    assert speedups.expects_arguments(Widget().update) is False  # bound: no argument left
+    assert speedups.expects_arguments(Widget.update) is True  # unbound: self is still needed
+
+
+def test_installed_by_the_app(user: Any) -> None:
+    assert helpers.expects_arguments is speedups.expects_arguments  # tests/main.py built the app with create_app
