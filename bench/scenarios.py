@@ -18,6 +18,8 @@ from bench.load import Chat, close_all, closed_loop, open_chats, open_loop
 from bench.measure import Deliveries, latency_figures
 from bench.person import Person
 from bench.setup import Services, World, measured, running, world
+from chatapp.services import conversations
+from chatapp.services.users import find_by_username
 
 Row = dict[str, Any]
 
@@ -113,7 +115,8 @@ async def scenario_d(services: Services, scale: Scale, earlier: dict[str, Row]) 
 
 async def scenario_e(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
     """A conversation of 100,000 messages: open the chat page until it shows the newest 50, then load the previous
-    50; each repeated, on a fresh page each time."""
+    50; each repeated, on a fresh page each time, as a browser sees it. Beside it, the server's own time for the
+    same two reads (the services that the page calls, on the app's database)."""
     w = world(services, 'e')
     pair = w.seed(lambda runner: _history_pair(runner, scale.e_history))
     opens: list[float] = []
@@ -126,9 +129,27 @@ async def scenario_e(services: Services, scale: Scale, earlier: dict[str, Row]) 
                 await _open_and_page_back(person, pair, scale.e_repeats, opens, earlier_pages)
         finally:
             await person.close()
+    server_opens, server_pages = w.seed(lambda runner: _read_times(runner, pair, scale.e_repeats))
     return {'messages': scale.e_history, 'repeats': scale.e_repeats,
+            **_named('server_open', latency_figures(server_opens)),
+            **_named('server_previous', latency_figures(server_pages)),
             **_named('open', latency_figures(sorted(opens))),
             **_named('previous', latency_figures(sorted(earlier_pages)))}
+
+
+def _read_times(runner: Any, pair: seed.Pair, repeats: int) -> tuple[list[float], list[float]]:
+    """Milliseconds for the newest page (``open_direct``) and the one before it (``messages_before``)."""
+    user = runner.run_sync(lambda tx: find_by_username(tx.session, pair.a))[0]
+    opens, pages = [], []
+    for _ in range(repeats + 1):  # the first of each warms the caches and is not counted
+        started = time.perf_counter()
+        info, _ = runner.run_sync(conversations.open_direct, actor_id=user.id, peer_username=pair.b)
+        opens.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        runner.run_sync(conversations.messages_before, actor_id=user.id, conversation_id=info.conversation_id,
+                        before_seq=info.messages[0].seq)
+        pages.append((time.perf_counter() - started) * 1000)
+    return sorted(opens[1:]), sorted(pages[1:])
 
 
 async def _open_and_page_back(person: Person, pair: seed.Pair, repeats: int, opens: list[float],
