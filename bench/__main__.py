@@ -13,10 +13,11 @@ import sys
 import tempfile
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 from bench.report import append, json_line, markdown
-from bench.scenarios import FULL, SCENARIOS, SMOKE, Row
+from bench.scenarios import FULL, SCENARIOS, SMOKE, Row, Scale
 from bench.setup import Services
 
 DEFAULT_POSTGRES = 'postgresql://postgres@127.0.0.1:5432/postgres'
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--smoke', action='store_true', help='tiny counts: checks the tool, measures nothing')
     parser.add_argument('--postgres-url', default=DEFAULT_POSTGRES, help='PostgreSQL server for scenario f')
     parser.add_argument('--redis-url', default=DEFAULT_REDIS, help='Redis for scenario f')
+    parser.add_argument('--b-rate', type=float, help=f'messages a second offered in b and f (default {FULL.b_rate:g})')
     parser.add_argument('--profile', type=Path, help='profile each app process with py-spy into this folder')
     parser.add_argument('--write', action='store_true', help=f'append the table to {DOCS}')
     parser.add_argument('--note', default='', help='a heading for the table (what changed)')
@@ -43,22 +45,25 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix='chatapp-bench-') as workdir:
         services = Services(Path(workdir), postgres_url=args.postgres_url, redis_url=args.redis_url,
                             profile_dir=args.profile)
-        rows = asyncio.run(run(services, args.scenarios, smoke=args.smoke))
+        scale = SMOKE if args.smoke else FULL
+        if args.b_rate:
+            scale = replace(scale, b_rate=args.b_rate)
+        rows = asyncio.run(run(services, args.scenarios, scale))
     if args.write:
         command = 'python -m bench ' + shlex.join(sys.argv[1:] if argv is None else argv)
         append(DOCS, markdown(rows, command.replace(' --write', ''), args.note))
     return 0
 
 
-async def run(services: Services, names: str, *, smoke: bool = False) -> dict[str, Row]:
+async def run(services: Services, names: str, scale: Scale = FULL) -> dict[str, Row]:
     """Run ``names`` in order (f compares with b, g with a, when they ran before); print each row at once."""
     rows: dict[str, Row] = {}
     for name in names:
         started = time.perf_counter()
         try:
-            row = await SCENARIOS[name](services, SMOKE if smoke else FULL, rows)
+            row = await SCENARIOS[name](services, scale, rows)
         except Exception as error:  # one broken scenario must not hide the figures of the others
-            if smoke:
+            if scale is SMOKE:
                 raise
             traceback.print_exc()
             row = {'error': f'{type(error).__name__}: {error}'}

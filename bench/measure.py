@@ -25,12 +25,15 @@ class Deliveries:
     sent: dict[str, tuple[str, float]] = field(default_factory=dict)
     """message id -> (receiver, Enter pressed)"""
     arrived: dict[str, float] = field(default_factory=dict)
-    elements: dict[str, set[str]] = field(default_factory=dict)
+    elements: dict[str, set[tuple[int, str]]] = field(default_factory=dict)
+    """message id -> the (page load, element id) pairs that showed it on the receiver's tab"""
+    watched: list[Person] = field(default_factory=list)
     _all_arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def watch(self, person: Person) -> None:
         """Record what ``person``'s pages show."""
-        person.tab.hooks.append(lambda element_id, element, at: self._seen(person.username, element_id, element, at))
+        self.watched.append(person)
+        person.tab.hooks.append(lambda element_id, element, at: self._seen(person, element_id, element, at))
 
     def reset(self) -> None:
         """Forget what was sent so far (after a warm-up)."""
@@ -60,12 +63,14 @@ class Deliveries:
                 return message_id in self.arrived
         return True
 
-    async def drain(self, quiet_for: float) -> None:
-        """Wait until everything sent has arrived, or ``quiet_for`` seconds without progress."""
-        while len(self.arrived) < len(self.sent):
+    async def drain(self, quiet_for: float, at_most: float = 120.0) -> None:
+        """Wait until everything sent has arrived, ``quiet_for`` seconds pass without progress, or ``at_most``
+        seconds in all (a backlog drains at the server's pace, not for ever)."""
+        deadline = time.perf_counter() + at_most
+        while len(self.arrived) < len(self.sent) and time.perf_counter() < deadline:
             self._all_arrived.clear()
             try:
-                await asyncio.wait_for(self._all_arrived.wait(), quiet_for)
+                await asyncio.wait_for(self._all_arrived.wait(), min(quiet_for, deadline - time.perf_counter()))
             except TimeoutError:
                 return
 
@@ -74,17 +79,22 @@ class Deliveries:
                            if m in self.arrived)
         return {'sent': len(self.sent), 'delivered': len(latencies),
                 'lost': sum(1 for m in self.sent if m not in self.arrived),
-                'duplicated': sum(1 for shown in self.elements.values() if len(shown) > 1),
+                'duplicated': sum(1 for shown in self.elements.values()
+                                  if len(shown) > len({load for load, _ in shown})),
+                'reconnects': sum(person.tab.drops for person in self.watched),
                 **latency_figures(latencies)}
 
-    def _seen(self, username: str, element_id: str, element: Element, at: float) -> None:
-        """Note every marked message ``element`` shows (a block of them, re-sent whole as it grows, or one)."""
+    def _seen(self, person: Person, element_id: str, element: Element, at: float) -> None:
+        """Note every marked message ``element`` shows (a block of them, re-sent whole as it grows, or one). A page
+        loaded anew (after a lost socket) shows earlier messages again: a duplicate is two elements of one load."""
+        load = person.tab.loads
         for match in _MARKED.finditer(html_of(element)):
             message_id = match.group(1)
             receiver = self.sent.get(message_id, ('',))[0]
-            if receiver != username:
+            if receiver != person.username:
                 continue  # the sender's own page, or not ours
-            self.elements.setdefault(message_id, set()).add(element_id)
+            shown = self.elements.setdefault(message_id, set())
+            shown.add((load, element_id))
             if message_id not in self.arrived:
                 self.arrived[message_id] = at
                 self._all_arrived.set()

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from bench import seed
 from bench.load import Chat, close_all, closed_loop, open_chats, open_loop
 from bench.measure import Deliveries, latency_figures
 from bench.person import Person
+from bench.server import AppProcess
 from bench.setup import Services, World, measured, running, world
 from chatapp.services import conversations
 from chatapp.services.users import find_by_username
@@ -71,12 +73,12 @@ async def scenario_c(services: Services, scale: Scale, earlier: dict[str, Row]) 
         chats = await open_chats(pairs, [apps[0].base_url], deliveries)
         try:
             await _warm_up(chats, deliveries, scale)
-            with measured(services, apps, 'c'):
+            with measured(services, apps, 'c'), cpu_use(apps[0]) as cpu:
                 seconds = await closed_loop(chats, deliveries, scale.c_seconds, 'c')
         finally:
             await close_all(chats)
     row = deliveries.summary()
-    return {'delivered_per_s': round(row['delivered'] / seconds, 1), **row}
+    return {'delivered_per_s': round(row['delivered'] / seconds, 1), **row, **cpu.per_message(row['delivered'])}
 
 
 async def scenario_d(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
@@ -104,12 +106,13 @@ async def scenario_d(services: Services, scale: Scale, earlier: dict[str, Row]) 
             await asyncio.sleep(scale.settle_seconds)
             second = app.rss_bytes()
             shown = [chat.a.tab.page.count('message') for chat in chats if chat.a.tab.page]
-            with measured(services, apps, 'd'):
+            with measured(services, apps, 'd'), cpu_use(apps[0]) as cpu:
                 await open_loop(chats, deliveries, scale.d_rate, int(scale.d_rate * scale.d_seconds), 'd')
         finally:
             await close_all(chats)
     pages = 2 * (len(pairs) - half)
-    return {**deliveries.summary(), 'open_pages': 2 * len(pairs), 'messages_shown_min': min(shown),
+    row = deliveries.summary()
+    return {**row, **cpu.per_message(row['delivered']), 'open_pages': 2 * len(pairs), 'messages_shown_min': min(shown),
             'kb_per_page': round((second - first) / pages / 1024, 1), 'rss_mb': round(second / 2**20, 1)}
 
 
@@ -247,15 +250,12 @@ async def _pairs_at_rate(services: Services, w: World, label: str, *, pairs: int
         chats = await open_chats(made, [apps[0].base_url], deliveries)
         try:
             await _warm_up(chats, deliveries, scale)
-            cpu = apps[0].cpu_seconds()
-            with measured(services, apps, label):
+            with measured(services, apps, label), cpu_use(apps[0]) as cpu:
                 offered = await open_loop(chats, deliveries, rate, count, label)
-            cpu = apps[0].cpu_seconds() - cpu
         finally:
             await close_all(chats)
     row = deliveries.summary()
-    return {**row, 'offered_per_s': round(offered, 1),
-            'server_cpu_ms_per_msg': round(cpu * 1000 / max(row['delivered'], 1), 2)}
+    return {**row, 'offered_per_s': round(offered, 1), **cpu.per_message(row['delivered'])}
 
 
 async def _warm_up(chats: list[Chat], deliveries: Deliveries, scale: Scale) -> None:
@@ -263,6 +263,28 @@ async def _warm_up(chats: list[Chat], deliveries: Deliveries, scale: Scale) -> N
     await open_loop(chats, deliveries, 20, scale.warmup_messages, 'warmup')
     deliveries.reset()
     gc.collect()
+
+
+@dataclass
+class CpuUse:
+    """CPU seconds the app process and this load tool used while a scenario's load ran."""
+
+    server: float = 0.0
+    tool: float = 0.0
+
+    def per_message(self, delivered: int) -> dict[str, float]:
+        return {'server_cpu_ms_per_msg': round(self.server * 1000 / max(delivered, 1), 2),
+                'tool_cpu_ms_per_msg': round(self.tool * 1000 / max(delivered, 1), 2)}
+
+
+@contextmanager
+def cpu_use(app: AppProcess) -> Iterator[CpuUse]:
+    use = CpuUse()
+    server, tool = app.cpu_seconds(), time.process_time()
+    try:
+        yield use
+    finally:
+        use.server, use.tool = app.cpu_seconds() - server, time.process_time() - tool
 
 
 def _history_pair(runner: Any, count: int) -> seed.Pair:

@@ -25,6 +25,8 @@ from bench.page import Element, Page, PageError, listener
 
 SOCKET_PATH = '/_nicegui_ws/socket.io'
 ACK_SECONDS = 3.0
+RECONNECT_ATTEMPTS = 3
+RECONNECT_PAUSE = 1.0
 WAIT_SECONDS = 30.0
 BROWSER_ZONE = 'UTC'
 ASK_ZONE = 'Intl.DateTimeFormat().resolvedOptions().timeZone'
@@ -62,6 +64,8 @@ class Tab:
         self.page: Page | None = None
         self.connected = False
         self.drops = 0
+        self.loads = 0
+        """Pages loaded so far: an element id means the same element only within one load."""
         """How often the socket was closed by anyone but this tab."""
         self.hooks: list[UpdateHook] = []
         self._socket: socketio.AsyncClient | None = None
@@ -70,6 +74,8 @@ class Tab:
         self._acked = -1
         self._ack_task: asyncio.Task[None] | None = None
         self._navigation: asyncio.Task[None] | None = None
+        self._reconnection: asyncio.Task[None] | None = None
+        self._document_id = ''  # a new one for each page load, the same across reconnects
 
     @property
     def path(self) -> str:
@@ -84,21 +90,44 @@ class Tab:
             final = response.url.path_qs  # after HTTP redirects (a visitor sent to /login)
         page = Page.parse(final, html)
         self.page = page
+        self.loads += 1
         self._next_message_id = int(page.query['next_message_id'])
         self._acked = -1
-        query = {**page.query, 'tab_id': self.tab_id, 'document_id': str(uuid.uuid4()), 'old_tab_id': '',
-                 'implicit_handshake': 'true'}
+        self._document_id = str(uuid.uuid4())
+        await self._connect()
+
+    async def _connect(self) -> None:
+        """Connect the page's socket, telling the server which message this document expects next."""
+        assert self.page is not None
+        query = {**self.page.query, 'tab_id': self.tab_id, 'document_id': self._document_id, 'old_tab_id': '',
+                 'next_message_id': self._next_message_id, 'implicit_handshake': 'true'}
         sio = socketio.AsyncClient(reconnection=False, http_session=self.browser.http)
         for event in ('update', 'open', 'run_javascript', 'notify', 'load_js_components', 'download'):
             sio.on(event, self._handler(event))
         sio.on('disconnect', self._dropped)
-        await sio.connect(f'{self.browser.base_url}?{urlencode(query)}', socketio_path=SOCKET_PATH,
-                          transports=['websocket'], headers={'Origin': self.browser.base_url},
-                          wait_timeout=WAIT_SECONDS)
+        try:
+            await sio.connect(f'{self.browser.base_url}?{urlencode(query)}', socketio_path=SOCKET_PATH,
+                              transports=['websocket'], headers={'Origin': self.browser.base_url},
+                              wait_timeout=WAIT_SECONDS)
+        except BaseException:
+            sio.eio.http = None  # see _disconnect
+            raise
         self._socket = sio
         self.connected = True
         self._ack_task = asyncio.create_task(self._ack_loop())
         await self._notify()
+
+    async def _reconnect(self) -> None:
+        """What ``nicegui.js`` does when the server drops the socket: connect again as the same document, so the
+        server replays the updates it missed; if the page is gone meanwhile, load it anew."""
+        await self._disconnect()
+        for _ in range(RECONNECT_ATTEMPTS):
+            try:
+                await self._connect()
+                return
+            except socketio.exceptions.ConnectionError:
+                await asyncio.sleep(RECONNECT_PAUSE)
+        await self.goto(self.path)
 
     async def close(self) -> None:
         await self._disconnect()
@@ -154,6 +183,8 @@ class Tab:
     # --- the socket ------------------------------------------------------------------------------------------------
 
     async def _emit(self, element_id: int, listener_id: str, arg: Any) -> None:
+        if not self.connected:  # reconnecting: a browser queues the event until the socket is back
+            await self.wait_until(lambda _: self.connected, what='the socket to reconnect')
         if self._socket is None or self.page is None:
             raise PageError('no page is connected')
         await self._socket.emit('event', {'id': element_id, 'client_id': self.page.query['client_id'],
@@ -190,15 +221,18 @@ class Tab:
     async def _ack_loop(self) -> None:
         while True:
             await asyncio.sleep(ACK_SECONDS)
-            if self._socket is not None and self.page is not None and self._acked < self._next_message_id:
+            if self.connected and self._socket is not None and self.page is not None \
+                    and self._acked < self._next_message_id:
                 self._acked = self._next_message_id
                 await self._socket.emit('ack', {'client_id': self.page.query['client_id'],
                                                 'next_message_id': self._next_message_id})
 
     def _dropped(self, reason: str = '') -> None:
-        """The server or the network closed the socket (not this tab): a broken page, reported by the caller."""
+        """The server or the network closed the socket (not this tab): count it and reconnect."""
         if reason != 'client disconnect':
             self.drops += 1
+            self.connected = False
+            self._reconnection = asyncio.create_task(self._reconnect())
 
     async def _notify(self) -> None:
         async with self._changed:

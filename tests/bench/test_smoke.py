@@ -20,7 +20,7 @@ async def test_every_scenario_delivers_each_message_once(tmp_path: Path, redis_u
     names = ''.join(name for name in SCENARIOS if postgres or name != 'f')
     try:
         services = Services(tmp_path, postgres_url=postgres, redis_url=redis_url, postgres_database=database)
-        rows = await run(services, names, smoke=True)
+        rows = await run(services, names, SMOKE)
     finally:
         if postgres:
             seed.drop_postgres(postgres, database)
