@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--postgres-url', default=DEFAULT_POSTGRES, help='PostgreSQL server for scenario f')
     parser.add_argument('--redis-url', default=DEFAULT_REDIS, help='Redis for scenario f')
     parser.add_argument('--b-rate', type=float, help=f'messages a second offered in b and f (default {FULL.b_rate:g})')
+    parser.add_argument('--d-rate', type=float, help=f'messages a second offered in d (default {FULL.d_rate:g})')
     parser.add_argument('--profile', type=Path, help='profile each app process with py-spy into this folder')
     parser.add_argument('--write', action='store_true', help=f'append the table to {DOCS}')
     parser.add_argument('--note', default='', help='a heading for the table (what changed)')
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         scale = SMOKE if args.smoke else FULL
         if args.b_rate:
             scale = replace(scale, b_rate=args.b_rate)
+        if args.d_rate:
+            scale = replace(scale, d_rate=args.d_rate)
         rows = asyncio.run(run(services, args.scenarios, scale))
     if args.write:
         command = 'python -m bench ' + shlex.join(sys.argv[1:] if argv is None else argv)
