@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import sys
 import textwrap
@@ -36,12 +35,14 @@ def run_cli(argv: list[str] | None = None) -> None:
     from nicegui import app, ui
     from sqlalchemy.exc import OperationalError
 
+    from chatapp import collector
     from chatapp.app import create_app
 
     _or_exit(lambda: create_app(settings), 'cannot open the database', OperationalError)
     url = browser_url(settings.host, settings.port)
     app.on_startup(lambda: _announce(url))
-    app.on_startup(freeze_startup_objects)
+    app.on_startup(collector.freeze_startup_objects)
+    collector.warn_about_slow_collections()
     with suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl+C after its graceful shutdown: no traceback for that
         ui.run(
             host=settings.host,
@@ -56,14 +57,6 @@ def run_cli(argv: list[str] | None = None) -> None:
             # Behind HTTPS the session cookie must never travel over plain HTTP.
             session_middleware_kwargs={'https_only': (settings.public_origin or '').startswith('https://')},
         )
-
-
-def freeze_startup_objects() -> None:
-    """Move everything alive once the server has started (modules, classes, the app) out of the garbage collector's
-    reach: none of it is ever garbage, and every full collection walked all of it, in the event loop, pausing every
-    page. Measured with the load tool (docs/benchmarks.md), 50 pairs at 100 msg/s: p99 72 ms before, 13 ms after."""
-    gc.collect()
-    gc.freeze()
 
 
 def build_parser() -> argparse.ArgumentParser:
