@@ -25,11 +25,14 @@ class Block(Html):
         super().__init__(''.join(_bubble_html(*message) for message in messages))
         self._classes.append('bubble-block')
         self.count = len(messages)
+        self.chars = sum(len(message[0]) for message in messages)
+        """Characters of text it shows (what an update of it carries, roughly)."""
 
     def extend(self, message: Look) -> None:
         """Show one more message at the end: the browser gets the block anew, a few messages long."""
         self.content += _bubble_html(*message)
         self.count += 1
+        self.chars += len(message[0])
 
 
 def _bubble_html(text: str, name: str, stamp: str, sent: bool) -> str:

@@ -69,13 +69,11 @@ def _not_available() -> None:
 
 @dataclass
 class Shown:
-    """One element of the message list and the messages it shows: ``first`` to ``last``, ``count`` of them (a page
-    of history, or messages that arrived live)."""
+    """One block of the message list (a page of history, or messages that arrived live) and the ``seq`` of its
+    oldest message."""
 
     first: int
-    last: int
-    count: int
-    element: ui.element
+    block: Block
 
 
 class ChatView(SignedInView):
@@ -96,9 +94,6 @@ class ChatView(SignedInView):
         self.peer = info.peer
         self.zone = zone_of(identity.accounts)
         self.shown: deque[Shown] = deque()
-        self.shown_count = 0
-        self._live_block: Block | None = None
-        self._live_chars = 0
         self.last_seq = 0
         self.live = True
         self.unseen = 0
@@ -208,8 +203,7 @@ class ChatView(SignedInView):
             return
         with self.list:
             block = self._block(earlier).move(self.list, target_index=0)
-        self.shown.appendleft(Shown(earlier[0].seq, earlier[-1].seq, len(earlier), block))
-        self.shown_count += len(earlier)
+        self.shown.appendleft(Shown(earlier[0].seq, block))
         while self.shown_count > MAX_SHOWN:
             self._forget(self.shown.pop())
             self.live = False
@@ -227,7 +221,6 @@ class ChatView(SignedInView):
                 return
             self.list.clear()
             self.shown.clear()
-            self.shown_count = 0
             self.live = True
             self.unseen = 0
             self.last_seq = 0
@@ -245,7 +238,7 @@ class ChatView(SignedInView):
     def _show_page(self, messages: list[MessageData]) -> None:
         if messages:
             with self.list:
-                self._add(Shown(messages[0].seq, messages[-1].seq, len(messages), self._block(messages)))
+                self._add(Shown(messages[0].seq, self._block(messages)))
             self.last_seq = max(self.last_seq, messages[-1].seq)
         self._update_buttons()
 
@@ -263,32 +256,33 @@ class ChatView(SignedInView):
         self._update_buttons()
 
     def _append(self, message: MessageData) -> None:
-        newest = self.shown[-1] if self.shown else None
-        if (newest is not None and newest.element is self._live_block and self._live_chars < LIVE_BLOCK_CHARS
-                and newest.count < LIVE_BLOCK_MESSAGES):
-            self._live_block.extend(self._look(message))
-            self._live_chars += len(message.body)
-            newest.last = message.seq
-            newest.count += 1
-            self.shown_count += 1
-            while self.shown_count > MAX_SHOWN:
-                self._forget(self.shown.popleft())
-            return
-        with self.list:
-            self._live_block = self._block([message])
-            self._live_chars = len(message.body)
-            self._add(Shown(message.seq, message.seq, 1, self._live_block))
+        """A live message joins the newest block while that has room (a live view's newest block ends at
+        ``last_seq``), else starts a block of its own."""
+        newest = self.shown[-1].block if self.shown else None
+        if newest is not None and newest.count < LIVE_BLOCK_MESSAGES and newest.chars < LIVE_BLOCK_CHARS:
+            newest.extend(self._look(message))
+            self._make_room()
+        else:
+            with self.list:
+                self._add(Shown(message.seq, self._block([message])))
 
     def _add(self, shown: Shown) -> None:
-        """Take ``shown`` in as the newest; the oldest make room."""
+        """Take ``shown`` in as the newest block."""
         self.shown.append(shown)
-        self.shown_count += shown.count
+        self._make_room()
+
+    def _make_room(self) -> None:
+        """The oldest blocks leave while the window holds more than ``MAX_SHOWN`` messages."""
         while self.shown_count > MAX_SHOWN:
             self._forget(self.shown.popleft())
 
+    @property
+    def shown_count(self) -> int:
+        """Messages the window holds."""
+        return sum(shown.block.count for shown in self.shown)
+
     def _forget(self, shown: Shown) -> None:
-        self.shown_count -= shown.count
-        self.list.remove(shown.element)
+        self.list.remove(shown.block)
 
     def _update_buttons(self) -> None:
         self.empty.set_visibility(not self.shown)

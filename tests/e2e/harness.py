@@ -25,7 +25,6 @@ from selenium.webdriver.support.wait import WebDriverWait
 from bench import server
 from bench.server import random_secret
 
-ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 15
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
                  '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic',

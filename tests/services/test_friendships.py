@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -306,10 +306,14 @@ def test_search_accepts_the_longest_query(services: ServiceRunner, alice: UserPu
 ROUNDS = 10
 
 
-def test_concurrent_mutual_requests_make_one_friendship(services: ServiceRunner) -> None:
+def _fresh_pairs(services: ServiceRunner) -> Iterator[tuple[UserPublic, UserPublic]]:
+    """``ROUNDS`` pairs of new accounts, one pair per round of a race."""
     for round_ in range(ROUNDS):
-        a = make_user(services, f'left{round_}')
-        b = make_user(services, f'right{round_}')
+        yield make_user(services, f'left{round_}'), make_user(services, f'right{round_}')
+
+
+def test_concurrent_mutual_requests_make_one_friendship(services: ServiceRunner) -> None:
+    for a, b in _fresh_pairs(services):
 
         outcomes = _race(services, [(a, b), (b, a)])
 
@@ -321,9 +325,7 @@ def test_concurrent_mutual_requests_make_one_friendship(services: ServiceRunner)
 
 
 def test_concurrent_duplicate_requests_store_one(services: ServiceRunner) -> None:
-    for round_ in range(ROUNDS):
-        a = make_user(services, f'left{round_}')
-        b = make_user(services, f'right{round_}')
+    for a, b in _fresh_pairs(services):
 
         outcomes = _race(services, [(a, b), (a, b)])
 
@@ -334,9 +336,7 @@ def test_concurrent_duplicate_requests_store_one(services: ServiceRunner) -> Non
 
 
 def test_concurrent_accept_and_cancel_one_wins(services: ServiceRunner) -> None:
-    for round_ in range(ROUNDS):
-        a = make_user(services, f'left{round_}')
-        b = make_user(services, f'right{round_}')
+    for a, b in _fresh_pairs(services):
         services.run_sync(friendships.send_request, actor_id=a.id, target_id=b.id)
 
         accepted, cancelled = together([
@@ -355,9 +355,7 @@ def test_concurrent_accept_and_cancel_one_wins(services: ServiceRunner) -> None:
 
 
 def test_concurrent_unfriend_from_both_sides_ends_it_once(services: ServiceRunner) -> None:
-    for round_ in range(ROUNDS):
-        a = make_user(services, f'left{round_}')
-        b = make_user(services, f'right{round_}')
+    for a, b in _fresh_pairs(services):
         make_friends(services, a, b)
 
         outcomes = together([
@@ -370,9 +368,7 @@ def test_concurrent_unfriend_from_both_sides_ends_it_once(services: ServiceRunne
 
 
 def test_request_crossing_a_cancel_becomes_a_request(services: ServiceRunner) -> None:
-    for round_ in range(ROUNDS):
-        a = make_user(services, f'left{round_}')
-        b = make_user(services, f'right{round_}')
+    for a, b in _fresh_pairs(services):
         services.run_sync(friendships.send_request, actor_id=a.id, target_id=b.id)
 
         cancelled, asked = together([
