@@ -15,9 +15,8 @@ from sqlalchemy import Engine
 from chatapp import speedups
 from chatapp.broker import Broker, make_broker
 from chatapp.db import make_engine, migrate
-from chatapp.headers import SecurityHeaders
 from chatapp.realtime import Hub
-from chatapp.security import PasswordHasher
+from chatapp.security import PasswordHasher, SecurityHeaders
 from chatapp.services.tx import Deps, ServiceRunner
 from chatapp.settings import Settings
 

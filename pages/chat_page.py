@@ -157,7 +157,7 @@ class ChatView(SignedInView):
     async def _store(self, text: str) -> None:
         message = await self.act(conversations.send_message, conversation_id=self.conversation_id, body=text)
         if isinstance(message, Failed):
-            if message.message == conversations.NOT_AVAILABLE:
+            if message.code == conversations.NOT_AVAILABLE_CODE:
                 self.close()
             elif not self.input.value:
                 self.input.set_value(text)
@@ -185,7 +185,7 @@ class ChatView(SignedInView):
                 messages = await self.act(conversations.messages_after, conversation_id=self.conversation_id,
                                           after_seq=self.last_seq, quiet=True)
                 if isinstance(messages, Failed):
-                    if messages.message == conversations.NOT_AVAILABLE:
+                    if messages.code == conversations.NOT_AVAILABLE_CODE:
                         self.close()
                     return
                 for message in messages:

@@ -16,10 +16,13 @@ GENERIC_ERROR = 'Something went wrong on our side. Please try again.'
 
 
 class Failed:
-    """The call was refused or failed; the person has been told."""
+    """The call was refused or failed; the person has been told. ``code`` is the refusal's ``ChatError.code``
+    (``'error'`` for a bug): branch on it, never on the message."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str = 'error', retry_after: int | None = None) -> None:
         self.message = message
+        self.code = code
+        self.retry_after = retry_after
 
 
 async def attempt(call: Awaitable[T], *, quiet: bool = False) -> T | Failed:
@@ -27,10 +30,10 @@ async def attempt(call: Awaitable[T], *, quiet: bool = False) -> T | Failed:
     try:
         return await call
     except ChatError as error:
-        message = str(error)
+        failed = Failed(str(error), error.code, getattr(error, 'retry_after', None))
     except Exception:
         log.exception('service call failed')
-        message = GENERIC_ERROR
+        failed = Failed(GENERIC_ERROR)
     if not quiet:
-        ui.notify(message, type='negative', position='top')
-    return Failed(message)
+        ui.notify(failed.message, type='negative', position='top')
+    return failed

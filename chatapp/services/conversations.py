@@ -29,6 +29,8 @@ PAGE_SIZE = 50
 CATCH_UP_LIMIT = 500
 MAX_MESSAGE_LENGTH = 4000
 NOT_AVAILABLE = 'This conversation is not available. You can only chat with your friends.'
+NOT_AVAILABLE_CODE = 'not_available'
+"""The ``code`` of that refusal: a view that gets it closes the conversation."""
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -83,7 +85,7 @@ def open_direct(tx: Tx, *, actor_id: int, peer_username: str) -> ChatInfo:
     """The actor's conversation with the friend ``peer_username`` and its newest page, created on first use."""
     peer = find_by_username(tx.session, peer_username)
     if peer is None or peer.id is None or peer.id == actor_id or not are_friends(tx.session, actor_id, peer.id):
-        raise NotFound(NOT_AVAILABLE)
+        raise NotFound(NOT_AVAILABLE, code=NOT_AVAILABLE_CODE)
     me = require_user(tx.session, actor_id)
     conversation = _direct_conversation(tx.session, actor_id, peer.id)
     assert conversation.id is not None
@@ -140,7 +142,7 @@ def _require_access(connection: Connection, actor_id: int, conversation_id: int,
     # No row: not a member, not paired with anyone in it, or the only member left (nobody to be friends with).
     if not rows and connection.execute(_MEMBERS, {'conversation_id': conversation_id}).scalars().all() == [actor_id]:
         return [actor_id]
-    raise NotFound(NOT_AVAILABLE)
+    raise NotFound(NOT_AVAILABLE, code=NOT_AVAILABLE_CODE)
 
 
 def _direct_conversation(session: Session, a: int, b: int) -> Conversation:

@@ -1,22 +1,14 @@
-"""Password hashing (argon2id through passlib) and signed tokens (itsdangerous).
+"""Password hashing: argon2id through passlib.
 
 Hashing is deliberately slow; callers run it off the event loop (service functions run on worker threads).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
-from typing import Any, cast
 
-from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from passlib.context import CryptContext
-
-from chatapp.errors import Invalid
-
-Payload = dict[str, Any] | str | int
-"""What a token may carry: anything JSON can hold, in practice a small dict, a string or an id."""
 
 
 def hashing_slots() -> int:
@@ -55,34 +47,3 @@ class PasswordHasher:
     def needs_rehash(self, password_hash: str) -> bool:
         """True when the stored hash used weaker settings than the current ones."""
         return self._context.needs_update(password_hash)
-
-
-class TokenSigner:
-    """Signs a small payload into a URL-safe token that carries its time of signing (it is signed, not encrypted:
-    anyone holding the token can read the payload).
-
-    Each purpose is its own salt, so a token made for one purpose (say, a download link) is refused for any other.
-    """
-
-    def __init__(self, secret: str) -> None:
-        self._secret = secret
-
-    def sign(self, purpose: str, payload: Payload) -> str:
-        """A token for ``payload`` that only ``unsign`` with the same ``purpose`` accepts."""
-        return cast(str, self._serializer(purpose).dumps(payload))
-
-    def unsign(self, purpose: str, token: str, max_age_seconds: int) -> Payload:
-        """The payload of ``token``; ``Invalid`` when it was not signed by us for ``purpose``, was altered, or is
-        older than ``max_age_seconds``."""
-        try:
-            return cast(Payload, self._serializer(purpose).loads(token, max_age=max_age_seconds))
-        except SignatureExpired:
-            raise Invalid('This link has expired. Ask for a new one.') from None
-        except BadData:
-            raise Invalid('This link is not valid.') from None
-
-    def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
-        if not purpose:
-            raise ValueError('a token needs a purpose')
-        return URLSafeTimedSerializer(self._secret, salt=f'chatapp.{purpose}',
-                                      signer_kwargs={'digest_method': hashlib.sha256})
