@@ -2,18 +2,31 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from chatapp.clock import utcnow
 
+MAX_MESSAGE_LENGTH = 4000
+"""Characters (code points) of one message at most: the column's size and the service's check read this."""
+TXN_MAX_LENGTH = 40
+"""Characters of a send's transaction id at most (see ``Message.client_txn``)."""
+
 
 class Message(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint('conversation_id', 'seq', name='uq_message_conversation_seq'),)
+    """``client_txn`` is the id the sender's page gave this send (as Matrix's transaction ids): a send that is
+    retried, after a timeout or a restart, carries the same id, and the unique index on (sender, id) makes sure it is
+    stored once."""
+
+    __table_args__ = (
+        UniqueConstraint('conversation_id', 'seq', name='uq_message_conversation_seq'),
+        Index('ux_message_sender_txn', 'sender_id', 'client_txn', unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key='conversation.id', ondelete='CASCADE')
     seq: int
     sender_id: int = Field(foreign_key='user.id', ondelete='CASCADE')
-    body: str = Field(max_length=4000)
+    body: str = Field(max_length=MAX_MESSAGE_LENGTH)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    client_txn: str | None = Field(default=None, max_length=TXN_MAX_LENGTH)

@@ -8,11 +8,11 @@ if TYPE_CHECKING:
     from chatapp.app import ChatApp
 
 
-def register_all(chat: ChatApp) -> None:
-    """Register every page of the app for ``chat``."""
-    from pages import chat_page, dashboard, errors, login, signup, theme
+def register_all(app: ChatApp) -> None:
+    """Register every page of the app for ``app``."""
+    from pages import chat, dashboard, errors, login, signup, theme
 
     theme.install()
     errors.install()
-    for module in (login, signup, dashboard, chat_page):
-        module.register(chat)
+    for module in (login, signup, dashboard, chat):
+        module.register(app)

@@ -9,6 +9,7 @@ rather than ORM objects. The rest stays with the ORM.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -20,14 +21,17 @@ from chatapp.clock import as_utc, utcnow
 from chatapp.errors import Invalid, NotFound
 from chatapp.events import MessagePosted
 from chatapp.schemas import ChatInfo, MessageData, UserPublic
+from chatapp.security.limits import limited
 from chatapp.services.friendships import are_friends
 from chatapp.services.tx import Tx
 from chatapp.services.users import find_by_username, require_user
 from models import Conversation, ConversationMember, Friendship, FriendshipStatus, Message
+from models.message import MAX_MESSAGE_LENGTH, TXN_MAX_LENGTH
 
 PAGE_SIZE = 50
 CATCH_UP_LIMIT = 500
-MAX_MESSAGE_LENGTH = 4000
+TXN_PATTERN = re.compile(rf'[A-Za-z0-9_-]{{8,{TXN_MAX_LENGTH}}}')
+"""A send's transaction id, as pages make them (see ``Message.client_txn``)."""
 NOT_AVAILABLE = 'This conversation is not available. You can only chat with your friends.'
 NOT_AVAILABLE_CODE = 'not_available'
 """The ``code`` of that refusal: a view that gets it closes the conversation."""
@@ -64,12 +68,14 @@ _ACCESS = (
 )
 _ACCESS_HELD = _ACCESS.with_for_update(read=True, of=_friendships)
 """``FOR SHARE OF friendship`` on PostgreSQL (nothing on SQLite, whose transactions are serialised anyway)."""
-_MEMBERS = core_select(_members.c.user_id).where(_members.c.conversation_id == bindparam('conversation_id'))
 
 # Incrementing the counter locks the conversation row until commit, so sequence order is commit order.
 _NEXT_SEQ = (update(_conversations).where(_conversations.c.id == bindparam('conversation_id'))
              .values(last_seq=_conversations.c.last_seq + 1).returning(_conversations.c.last_seq))
 _INSERT_MESSAGE = insert(_messages).returning(_messages.c.id)
+_SENT = (core_select(_messages.c.id, _messages.c.conversation_id, _messages.c.seq, _messages.c.sender_id,
+                     _messages.c.body, _messages.c.created_at)
+         .where(_messages.c.sender_id == bindparam('sender_id'), _messages.c.client_txn == bindparam('txn')))
 
 _m = _messages.c
 _NEWEST = (core_select(_m.id, _m.conversation_id, _m.seq, _m.sender_id, _m.body, _m.created_at)
@@ -95,24 +101,58 @@ def open_direct(tx: Tx, *, actor_id: int, peer_username: str) -> ChatInfo:
                     has_earlier=len(newest) > PAGE_SIZE)
 
 
-def send_message(tx: Tx, *, actor_id: int, conversation_id: int, body: str) -> MessageData:
-    """Store ``body`` as the conversation's next message; members hear it only after the commit."""
-    text = body.strip()
-    if not text:
-        raise Invalid('Type a message first.')
-    if '\x00' in text:
-        raise Invalid('A message cannot contain NUL characters.')
-    if len(text) > MAX_MESSAGE_LENGTH:
-        raise Invalid(f'A message can be at most {MAX_MESSAGE_LENGTH:,} characters long ({len(text):,} now).')
+@limited('messages')
+def send_message(tx: Tx, *, actor_id: int, conversation_id: int, body: str, txn: str | None = None
+                 ) -> MessageData:
+    """Store ``body`` as the conversation's next message; members hear it only after the commit.
+
+    ``txn`` is the sending page's id for this send. A send repeated with the same ``txn`` (a retry after a timeout,
+    a page that re-sends what it had not seen confirmed after a restart) returns the message stored the first time
+    and stores nothing. The check runs after the sequence counter is taken, which locks the conversation row: two
+    copies of one send are serialised there, and the second sees the first (the unique index backs this up)."""
+    text = message_text(body)
+    if txn is not None and not TXN_PATTERN.fullmatch(txn):
+        raise Invalid('This message could not be sent. Reload the page and try again.', code='bad_txn')
     connection = tx.session.connection()
     members = _require_access(connection, actor_id, conversation_id, hold=True)
     seq = connection.execute(_NEXT_SEQ, {'conversation_id': conversation_id}).scalar_one()
+    if txn is not None and (sent := connection.execute(_SENT, {'sender_id': actor_id, 'txn': txn}).first()):
+        tx.session.rollback()  # gives the sequence number back: nothing new is stored or announced
+        (stored,) = _message_data([sent])
+        if stored.conversation_id != conversation_id:
+            raise Invalid('This message could not be sent. Reload the page and try again.', code='bad_txn')
+        return stored
     values = {'conversation_id': conversation_id, 'seq': seq, 'sender_id': actor_id, 'body': text,
               'created_at': utcnow()}
-    message_id = connection.execute(_INSERT_MESSAGE, values).scalar_one()
+    message_id = connection.execute(_INSERT_MESSAGE, {**values, 'client_txn': txn}).scalar_one()
     data = MessageData(id=message_id, **values)
     tx.emit(MessagePosted(recipients=tuple(members), message=data))
     return data
+
+
+def message_text(body: str) -> str:
+    """The text to store for ``body`` (stripped), or ``Invalid`` whose ``code`` names the problem."""
+    text = body.strip()
+    if not text:
+        raise Invalid(problem_message('blank'), code='blank')
+    if '\x00' in text:
+        raise Invalid(problem_message('nul'), code='nul')
+    if any('\ud800' <= character <= '\udfff' for character in text):
+        raise Invalid(problem_message('surrogate'), code='surrogate')
+    if len(text) > MAX_MESSAGE_LENGTH:
+        raise Invalid(problem_message('too_long', len(text)), code='too_long')
+    return text
+
+
+def problem_message(code: str, length: int = 0) -> str:
+    """What a person reads when a message cannot be sent, for each ``Invalid.code`` of ``message_text``: pages that
+    find the problem before sending (the browser checks too) show the same words."""
+    return {
+        'blank': 'Type a message first.',
+        'nul': 'A message cannot contain NUL characters.',
+        'surrogate': 'This text contains a broken character (half of an emoji?). Remove it and send again.',
+        'too_long': f'A message can be at most {MAX_MESSAGE_LENGTH:,} characters long ({length:,} now).',
+    }.get(code, 'This message cannot be sent.')
 
 
 def messages_before(tx: Tx, *, actor_id: int, conversation_id: int, before_seq: int | None,
@@ -139,9 +179,7 @@ def _require_access(connection: Connection, actor_id: int, conversation_id: int,
     others = [other for other, status, _ in rows if status == FriendshipStatus.ACCEPTED]
     if rows and len(others) == rows[0].members - 1:
         return sorted([actor_id, *others])
-    # No row: not a member, not paired with anyone in it, or the only member left (nobody to be friends with).
-    if not rows and connection.execute(_MEMBERS, {'conversation_id': conversation_id}).scalars().all() == [actor_id]:
-        return [actor_id]
+    # No row: not a member, or not paired with anyone in it (a direct conversation always has its two members).
     raise NotFound(NOT_AVAILABLE, code=NOT_AVAILABLE_CODE)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import uuid
 
+from nicegui import ui
 from nicegui.testing import User
 
-from pages.bubble import Block
+from pages.chat.bubble import Block
 from tests.factories import PASSWORD
 
 
@@ -44,11 +46,18 @@ async def signed_in(user: User, username: str, path: str) -> None:
 BLOCK_TEXTS = re.compile(r'data-testid="message"[^>]*>(.*?)</div>', re.S)
 
 
-async def send(user: User, text: str) -> None:
-    """Type ``text`` into the chat input and press the send button."""
+async def send(user: User, text: str, *, txn: str | None = None, via: str = 'message-input') -> str:
+    """Send ``text`` as the browser does when Enter is pressed in the box (or the send button clicked, ``via``):
+    the text and a fresh transaction id travel with the event. Returns the id."""
     await user.should_see(marker='message-input', retries=30)
-    user.find(marker='message-input').clear().type(text)
-    user.find(marker='message-send').click()
+    txn = txn or new_txn()
+    user.find(marker=via).trigger('click' if via == 'message-send' else 'keydown.enter', {'text': text, 'txn': txn})
+    return txn
+
+
+def new_txn() -> str:
+    """A transaction id of the shape the browser makes."""
+    return uuid.uuid4().hex[:20]
 
 
 def message_texts(user: User) -> list[str]:
@@ -56,6 +65,11 @@ def message_texts(user: User) -> list[str]:
     if not _has(user, 'message-list'):
         return []
     (column,) = user.find(marker='message-list').elements
+    return list_texts(column)
+
+
+def list_texts(column: ui.element) -> list[str]:
+    """The texts of the messages in a ``message-list`` element, also after its page went away."""
     texts: list[str] = []
     for child in column.default_slot.children:
         if isinstance(child, Block):

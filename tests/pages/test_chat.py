@@ -21,11 +21,11 @@ from chatapp.app import ChatApp
 from chatapp.broker.redis import RedisBroker
 from chatapp.schemas import UserPublic
 from chatapp.services import conversations, friendships
-from pages.bubble import Block
-from pages.chat_page import MAX_SHOWN
+from pages.chat.bubble import Block
+from pages.chat.window import MAX_SHOWN
 from pages.timezone import ASK_BROWSER, stamp
 from tests.factories import make_friends, make_user
-from tests.pages.helpers import message_texts, send, signed_in, wait_for_message
+from tests.pages.helpers import list_texts, message_texts, send, signed_in, wait_for_message
 
 
 async def _pair(chat: ChatApp) -> tuple[UserPublic, UserPublic]:
@@ -118,15 +118,25 @@ async def test_latest_page_then_earlier_on_demand(user: User, chat: ChatApp) -> 
     await user.should_not_see(marker='load-earlier')
 
 
-async def test_a_view_holds_a_bounded_number_of_messages(user: User, create_user: Callable[[], User],
-                                                         chat: ChatApp) -> None:
-    await _pair(chat)
+@pytest.fixture
+def unlimited(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No message rate limit for the app under test (name it before ``user``): for tests that send in bulk."""
+    monkeypatch.setenv('CHATAPP_LIMIT_MESSAGES', 'off')
+    monkeypatch.setenv('CHATAPP_LIMIT_MESSAGES_PER_ADDRESS', 'off')
+
+
+async def test_a_view_holds_a_bounded_number_of_messages(unlimited: None, user: User,
+                                                         create_user: Callable[[], User], chat: ChatApp) -> None:
+    alice_data, _ = await _pair(chat)
     bob = create_user()
     await signed_in(bob, 'bob', '/chat/alice')
     await signed_in(user, 'alice', '/chat/bob')
-    for n in range(MAX_SHOWN + 10):
-        await send(user, f'n{n}')
-        await wait_for_message(user, f'n{n}')
+    info, _ = chat.run.run_sync(conversations.open_direct, actor_id=alice_data.id, peer_username='bob')
+    for n in range(MAX_SHOWN + 9):  # one at a time, each heard live
+        await chat.run(conversations.send_message, actor_id=alice_data.id, conversation_id=info.conversation_id,
+                       body=f'n{n}')
+    await send(user, f'n{MAX_SHOWN + 9}')
+    await wait_for_message(user, f'n{MAX_SHOWN + 9}')
     await wait_for_message(bob, f'n{MAX_SHOWN + 9}')
     texts = message_texts(bob)
     assert len(texts) == MAX_SHOWN
@@ -171,6 +181,7 @@ async def test_a_logged_out_tab_stops_receiving_and_goes_to_login(user: User, cr
     bob_tab = user
     await signed_in(bob_tab, 'bob', '/chat/alice')
     await bob_tab.should_see(marker='message-input')
+    (bob_list,) = bob_tab.find(marker='message-list').elements  # read after the tab has left the page
     second_bob_tab = User(bob_tab.http_client)
     await second_bob_tab.open('/')
     await second_bob_tab.should_see(marker='continue-bob')
@@ -184,7 +195,7 @@ async def test_a_logged_out_tab_stops_receiving_and_goes_to_login(user: User, cr
     await chat.run(conversations.send_message, actor_id=alice.id, conversation_id=info.conversation_id,
                    body='after')  # a gap: the first tab's catch-up finds it is no longer bob's
     await bob_tab.should_see(marker='login-username')
-    assert 'after' not in message_texts(bob_tab)
+    assert list_texts(bob_list) == []  # neither 'before' nor 'after' reached the logged-out tab's list
 
 
 async def test_paging_back_past_the_window_and_jumping_to_the_latest(user: User, chat: ChatApp) -> None:
@@ -288,3 +299,92 @@ async def test_sending_from_the_history_jumps_back_and_shows_my_message(user: Us
     await wait_for_message(user, 'mine')
     assert message_texts(user)[-2:] == [f'h{MAX_SHOWN + 59}', 'mine']
     await user.should_not_see(marker='jump-latest')
+
+
+async def test_a_burst_of_sends_arrives_once_each_in_order_on_both_pages(user: User, create_user: Callable[[], User],
+                                                                         chat: ChatApp) -> None:
+    await _pair(chat)
+    alice, bob = user, create_user()
+    await signed_in(bob, 'bob', '/chat/alice')
+    await signed_in(alice, 'alice', '/chat/bob')
+    texts = [f'pasted line {n} ✓' for n in range(20)]
+    for text in texts:  # back to back, as a browser emits them: nothing waits for the previous one to be stored
+        await send(alice, text, via='message-send' if len(text) % 2 else 'message-input')
+    for person in (alice, bob):
+        await wait_for_message(person, texts[-1])
+        assert message_texts(person) == texts
+    await alice.should_not_see(marker='pending-message')
+
+
+async def test_a_repeated_send_is_stored_once(user: User, create_user: Callable[[], User], chat: ChatApp) -> None:
+    await _pair(chat)
+    alice, bob = user, create_user()
+    await signed_in(bob, 'bob', '/chat/alice')
+    await signed_in(alice, 'alice', '/chat/bob')
+    txn = await send(alice, 'only once')
+    await wait_for_message(bob, 'only once')
+    await send(alice, 'only once', txn=txn)  # the browser's event heard twice, or a retry after a timeout
+    await send(alice, 'next')
+    await wait_for_message(bob, 'next')
+    assert message_texts(bob) == message_texts(alice) == ['only once', 'next']
+
+
+@pytest.mark.parametrize(('problem', 'length', 'shown'), [
+    ('blank', 0, 'Type a message first.'),
+    ('too_long', 4321, 'at most 4,000 characters long (4,321 now)'),
+    ('surrogate', 5, 'broken character'),
+])
+async def test_text_the_browser_kept_gets_a_reason_and_nothing_is_stored(user: User, chat: ChatApp, problem: str,
+                                                                         length: int, shown: str) -> None:
+    alice, _ = await _pair(chat)
+    await signed_in(user, 'alice', '/chat/bob')
+    await user.should_see(marker='message-input')
+    user.find(marker='message-input').trigger('keydown.enter', {'problem': problem, 'length': length})
+    await user.should_see(shown)
+    await user.should_see(marker='composer-note')
+    info, _ = chat.run.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='bob')
+    assert info.messages == []
+    await send(user, 'fixed')  # a good send clears the reason
+    await wait_for_message(user, 'fixed')
+    await user.should_not_see(marker='composer-note')
+
+
+async def test_a_send_the_server_refuses_stays_on_the_page_with_retry_and_discard(user: User, chat: ChatApp) -> None:
+    await _pair(chat)
+    await signed_in(user, 'alice', '/chat/bob')
+    await send(user, ' \t ')  # the browser checks too; a forged or odd event must still be refused cleanly
+    await user.should_see('Not sent: Type a message first.')
+    await user.should_see(marker='pending-retry')
+    user.find(marker='pending-discard').click()
+    await user.should_not_see(marker='pending-message')
+    assert message_texts(user) == []
+
+
+@pytest.mark.parametrize('args', [['a', 'list'], 'text', {'text': 'no id'}, {'text': 'x', 'txn': 'short'},
+                                  {'text': 'x', 'txn': 'a' * 8 + '"; alert(1)'}, {'text': 5, 'txn': 'a' * 12}])
+async def test_events_of_another_shape_are_ignored(user: User, chat: ChatApp, args: object) -> None:
+    await _pair(chat)
+    await signed_in(user, 'alice', '/chat/bob')
+    await user.should_see(marker='message-input')
+    user.find(marker='message-input').trigger('keydown.enter', args)
+    await send(user, 'real')
+    await wait_for_message(user, 'real')
+    assert message_texts(user) == ['real']
+
+
+async def test_sends_a_reloaded_page_never_saw_confirmed_go_out_once(user: User, create_user: Callable[[], User],
+                                                                    chat: ChatApp) -> None:
+    """After a restart the browser hands back what it sent but never saw stored; one of them was stored already."""
+    alice_data, _ = await _pair(chat)
+    info, _ = chat.run.run_sync(conversations.open_direct, actor_id=alice_data.id, peer_username='bob')
+    chat.run.run_sync(conversations.send_message, actor_id=alice_data.id, conversation_id=info.conversation_id,
+                      body='stored before the crash', txn='k000000001aaaaaaaaaa')
+    user.javascript_rules[re.compile(r'(?s).*const pending = \[\]')] = lambda _: [
+        ['k000000002bbbbbbbbbb', 'lost in the crash'], ['k000000001aaaaaaaaaa', 'stored before the crash'],
+        ['bad id', 'forged'], ['k000000003cccccccccc', 7]]
+    bob = create_user()
+    await signed_in(bob, 'bob', '/chat/alice')
+    await signed_in(user, 'alice', '/chat/bob')
+    await wait_for_message(user, 'lost in the crash')
+    await wait_for_message(bob, 'lost in the crash')
+    assert message_texts(user) == message_texts(bob) == ['stored before the crash', 'lost in the crash']

@@ -402,3 +402,61 @@ def test_a_send_tells_every_member_and_the_page_reads_it_back(services: ServiceR
         newest, _ = services.run_sync(conversations.messages_before, actor_id=reader.id, conversation_id=chat,
                                       before_seq=None)
         assert newest == [message]
+
+
+def test_a_send_repeated_with_its_transaction_id_is_stored_once(services: ServiceRunner, alice: UserPublic,
+                                                                chat: int) -> None:
+    first, events = services.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=chat,
+                                      body='hello', txn='t0000000001')
+    again, repeated_events = services.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=chat,
+                                               body='hello', txn='t0000000001')
+    after, _ = services.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=chat, body='next',
+                                 txn='t0000000002')
+    assert again == first and len(events) == 1 and repeated_events == []
+    assert after.seq == first.seq + 1  # the repeat took no sequence number
+    assert [body for _, _, body in _stored(services)] == ['hello', 'next']
+
+
+def test_concurrent_copies_of_one_send_store_it_once(services: ServiceRunner, alice: UserPublic, chat: int) -> None:
+    for round_ in range(5):
+        def copy(body: str = f'r{round_}', txn: str = f'race{round_:08d}') -> object:
+            return services.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=chat, body=body,
+                                     txn=txn)
+
+        outcomes = together([copy] * 3)
+        results = [outcome[0] for outcome in outcomes if isinstance(outcome, tuple)]
+        assert len(results) == 3, outcomes
+        assert len({message.id for message in results}) == 1
+    assert [body for _, _, body in _stored(services)] == [f'r{n}' for n in range(5)]
+
+
+@pytest.mark.parametrize('txn', ['short', 'x' * 41, 'has space 123', 'quote"123456', 'ü' * 10])
+def test_a_malformed_transaction_id_is_refused(services: ServiceRunner, alice: UserPublic, chat: int,
+                                               txn: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        services.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=chat, body='x', txn=txn)
+    assert refused.value.code == 'bad_txn'
+    assert _stored(services) == []
+
+
+def test_a_transaction_id_cannot_be_reused_in_another_conversation(services: ServiceRunner, alice: UserPublic,
+                                                                   chat: int) -> None:
+    carol = make_user(services, 'carol')
+    make_friends(services, alice, carol)
+    other, _ = services.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='carol')
+    services.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=chat, body='x', txn='same0000id')
+    with pytest.raises(Invalid):
+        services.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=other.conversation_id,
+                          body='y', txn='same0000id')
+    assert [body for _, _, body in _stored(services)] == ['x']
+
+
+@pytest.mark.parametrize(('body', 'code'), [('  \n ', 'blank'), ('a\x00b', 'nul'), ('half \ud83d emoji', 'surrogate'),
+                                            ('x' * (MAX_MESSAGE_LENGTH + 1), 'too_long')])
+def test_each_refused_text_says_why_with_a_code(services: ServiceRunner, alice: UserPublic, chat: int, body: str,
+                                                code: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        services.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=chat, body=body)
+    assert refused.value.code == code
+    assert str(refused.value) == conversations.problem_message(code, len(body.strip()))
+

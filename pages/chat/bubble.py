@@ -3,7 +3,7 @@
 ``ui.chat_message`` makes two elements a message (a ``q-chat-message`` and a ``ui.html`` for its text). NiceGUI
 elements are what a page costs, in server memory and in server time for every open page a message reaches, so
 messages share elements instead: a page of history is one block, and messages that arrive live join the newest
-block until it is full (see ``pages.chat_page``). Each message is a ``div`` with its text (escaped here), the
+block until it is full (see ``pages.chat.window``). Each message is a ``div`` with its text (escaped here), the
 sender's name and the time in ``data-`` attributes that the stylesheet shows; DOMPurify sanitises the HTML again in
 the browser.
 """
@@ -24,15 +24,10 @@ class Block(Html):
     def __init__(self, messages: list[Look]) -> None:
         super().__init__(''.join(_bubble_html(*message) for message in messages))
         self._classes.append('bubble-block')
-        self.count = len(messages)
-        self.chars = sum(len(message[0]) for message in messages)
-        """Characters of text it shows (what an update of it carries, roughly)."""
 
     def extend(self, message: Look) -> None:
         """Show one more message at the end: the browser gets the block anew, a few messages long."""
         self.content += _bubble_html(*message)
-        self.count += 1
-        self.chars += len(message[0])
 
 
 def _bubble_html(text: str, name: str, stamp: str, sent: bool) -> str:

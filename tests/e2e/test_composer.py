@@ -1,0 +1,147 @@
+"""The message box in real Chromium: what is sent is exactly what the box held when Enter was pressed, at paste
+speed and at full keyboard speed; text that cannot be sent stays in the box with a reason.
+
+NiceGUI's user simulation cannot show this (it never echoes a value back as a browser does): these tests are the
+proof that no message is lost or cut at the keyboard.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from chatapp.app import make_runner
+from chatapp.broker import MemoryBroker
+from chatapp.services.tx import ServiceRunner
+from tests.conftest import make_settings
+from tests.e2e.harness import (
+    AppProcess,
+    BrowserFactory,
+    app_env,
+    css,
+    find,
+    login,
+    random_secret,
+    running_apps,
+    text_field,
+    wait,
+    wait_for_text,
+)
+from tests.factories import PASSWORD, make_friends, make_user
+
+BURST = 20
+
+
+@dataclass
+class Pair:
+    """alice and bob, friends, each in a browser of their own with their conversation open."""
+
+    app: AppProcess
+    services: ServiceRunner
+    alice: WebDriver
+    bob: WebDriver
+
+
+@pytest.fixture
+def pair(tmp_path: Path, new_browser: BrowserFactory) -> Iterator[Pair]:
+    database_url = f"sqlite:///{tmp_path / 'server' / 'chatapp.db'}"
+    (tmp_path / 'server').mkdir()
+    services = make_runner(make_settings(tmp_path / 'services', database_url), MemoryBroker())
+    try:
+        make_friends(services, make_user(services, 'alice', display_name='Alice'),
+                     make_user(services, 'bob', display_name='Bob'))
+        app = AppProcess(tmp_path / 'server', app_env(database_url=database_url, secret=random_secret()))
+        with running_apps(app):
+            alice, bob = new_browser(), new_browser()
+            for driver, name, peer in ((alice, 'alice', 'bob'), (bob, 'bob', 'alice')):
+                login(driver, app.base_url, name, PASSWORD)
+                driver.get(f'{app.base_url}/chat/{peer}')
+                find(driver, 'message-input')
+            yield Pair(app, services, alice, bob)
+    finally:
+        services.shutdown()
+        services.engine.dispose()
+
+
+def test_pasted_messages_with_enter_and_no_pause_all_arrive_once_in_order(pair: Pair) -> None:
+    token = uuid.uuid4().hex[:6]
+    texts = [f'pasted {n} of {BURST} · {token} · ünïcødé 🎉 <b>literal</b>' for n in range(1, BURST + 1)]
+    box = text_field(pair.alice, 'message-input')
+    box.click()
+    for text in texts:  # as fast as the browser takes input: paste, Enter, paste, Enter ...
+        pair.alice.execute_cdp_cmd('Input.insertText', {'text': text})
+        _press_enter(pair.alice)
+    for driver in (pair.alice, pair.bob):
+        _wait_for_messages(driver, texts)
+    assert box.get_attribute('value') == ''
+
+
+def test_messages_typed_at_full_keyboard_speed_all_arrive_exactly(pair: Pair) -> None:
+    token = uuid.uuid4().hex[:6]
+    texts = [f'typed {n} of {BURST} {token}' for n in range(1, BURST + 1)]
+    box = text_field(pair.alice, 'message-input')
+    for text in texts:  # chromedriver types each key with no pause; nothing waits for the previous message
+        box.send_keys(text + Keys.ENTER)
+    for driver in (pair.alice, pair.bob):
+        _wait_for_messages(driver, texts)
+
+
+def test_shift_enter_makes_a_new_line_and_the_button_sends(pair: Pair) -> None:
+    box = text_field(pair.alice, 'message-input')
+    box.send_keys('first line', Keys.SHIFT, Keys.ENTER, Keys.SHIFT, 'second line')
+    find(pair.alice, 'message-send').click()
+    _wait_for_messages(pair.bob, ['first line\nsecond line'])
+    assert box.get_attribute('value') == ''
+
+
+@pytest.mark.parametrize(('text', 'reason'), [
+    ('x' * 4001, 'at most 4,000 characters long (4,001 now)'),
+    ('broken \ud83d half', 'broken character'),
+    ('   ', 'Type a message first.'),
+])
+def test_text_that_cannot_be_sent_stays_in_the_box_with_a_reason(pair: Pair, text: str, reason: str) -> None:
+    box = text_field(pair.alice, 'message-input')
+    # As JavaScript source: a lone surrogate cannot travel as a WebDriver argument (its JSON is invalid).
+    pair.alice.execute_script(f'arguments[0].value = {json.dumps(text)}', box)
+    _press_enter(pair.alice)
+    wait_for_text(pair.alice, 'composer-note', reason)
+    kept = pair.alice.execute_script('return JSON.stringify(arguments[0].value)', box)
+    assert kept == json.dumps(text)  # not a character lost
+    pair.alice.execute_script('arguments[0].value = ""', box)
+    box.send_keys('sent after all' + Keys.ENTER)  # and an older text is never sent in its place
+    _wait_for_messages(pair.bob, ['sent after all'])
+
+
+def test_a_draft_survives_a_reload(pair: Pair) -> None:
+    box = text_field(pair.alice, 'message-input')
+    box.send_keys('half-written thought')
+    pair.alice.refresh()
+    box = text_field(pair.alice, 'message-input')
+    wait(pair.alice, lambda _: box.get_attribute('value') == 'half-written thought', 'the draft did not come back')
+
+
+def _press_enter(driver: WebDriver) -> None:
+    for kind in ('keyDown', 'keyUp'):
+        driver.execute_cdp_cmd('Input.dispatchKeyEvent', {'type': kind, 'key': 'Enter', 'code': 'Enter',
+                                                          'windowsVirtualKeyCode': 13, 'text': '\r'})
+
+
+def _shown(driver: WebDriver) -> list[str]:
+    """The texts of the message bubbles, read in one go (blocks are redrawn as messages join them)."""
+    selector = f'{css("message-list")} {css("message")}'
+    texts = driver.execute_script('return [...document.querySelectorAll(arguments[0])].map(e => e.innerText)',
+                                  selector)
+    return list(texts)
+
+
+def _wait_for_messages(driver: WebDriver, texts: list[str]) -> None:
+    """Until the page shows at least as many messages as expected; then they must be exactly ``texts``."""
+    wait(driver, lambda d: len(_shown(d)) >= len(texts), f'fewer than {len(texts)} messages: {_shown(driver)}')
+    assert _shown(driver) == texts
