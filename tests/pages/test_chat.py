@@ -388,3 +388,32 @@ async def test_sends_a_reloaded_page_never_saw_confirmed_go_out_once(user: User,
     await wait_for_message(user, 'lost in the crash')
     await wait_for_message(bob, 'lost in the crash')
     assert message_texts(user) == message_texts(bob) == ['stored before the crash', 'lost in the crash']
+
+
+async def test_after_a_long_outage_the_view_says_how_many_new_messages_it_skipped(user: User, chat: ChatApp) -> None:
+    alice, _ = await _pair(chat)
+    await signed_in(user, 'bob', '/chat/alice')
+    await user.should_see(marker='message-input')
+    info, _ = chat.run.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='bob')
+    missed = MAX_SHOWN + 34
+    for n in range(1, missed + 1):  # stored, never published: the broker was away all along
+        chat.run.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=info.conversation_id,
+                          body=f'o{n}')
+    await chat.hub.resync_all()
+    await wait_for_message(user, f'o{missed}')
+    shown = message_texts(user)
+    assert shown == [f'o{n}' for n in range(missed - len(shown) + 1, missed + 1)]
+    skipped = missed - len(shown)
+    await user.should_see(f'{skipped} earlier new messages · show them')
+    user.find(marker='skipped-new').click()
+    await wait_for_message(user, f'o{skipped}')
+    await user.should_see(f'{skipped - conversations.PAGE_SIZE} earlier new messages · show them')
+    while 'o1' not in message_texts(user):  # one page at a time, down to the first message missed
+        user.find(marker='skipped-new' if _visible(user, 'skipped-new') else 'load-earlier').click()
+        await asyncio.sleep(0.05)
+    await user.should_not_see(marker='skipped-new')
+    await user.should_see(marker='jump-latest')  # the newest made room: the window is in the history now
+
+
+def _visible(user: User, marker: str) -> bool:
+    return any(element.visible for element in user.find(marker=marker).elements)
