@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -89,14 +89,16 @@ def chrome_paths() -> tuple[str, str]:
     return chromium, driver
 
 
-def start_chrome(profile: Path) -> WebDriver:
+def start_chrome(profile: Path, *, performance_log: bool = False) -> WebDriver:
     """A headless Chromium with its own empty profile. The driver path is explicit, so selenium-manager never runs
-    (it would try to download a driver)."""
+    (it would try to download a driver). ``performance_log``: keep DevTools' network events for ``get_log``."""
     chromium, driver_path = chrome_paths()
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for arg in [*CHROMIUM_ARGS, f'--user-data-dir={profile}']:
         options.add_argument(arg)
+    if performance_log:
+        options.set_capability('goog:loggingPrefs', {'performance': 'ALL'})
     service = Service(executable_path=driver_path, log_output=str(profile.with_suffix('.chromedriver.log')))
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(30)
@@ -235,3 +237,30 @@ def _click(element: WebElement) -> bool:
             raise
         return False
     return True
+
+
+def shown_messages(driver: WebDriver) -> list[str]:
+    """The texts of every message bubble in ``message-list``, oldest first. Read in one script, so a block that the
+    server replaces meanwhile cannot make a bubble count twice or not at all."""
+    texts = driver.execute_script('return Array.from(document.querySelectorAll(arguments[0]), e => e.textContent)',
+                                  f'{css("message-list")} {css("message")}')
+    return [str(text) for text in texts or []]
+
+
+def wait_for_messages(driver: WebDriver, texts: list[str], timeout: float = WAIT_SECONDS) -> list[str]:
+    """Wait until each of ``texts`` is shown exactly once and in this order (other messages may be around them);
+    return every text shown. A duplicate that is already there keeps the wait going, so it fails the test."""
+    shown: list[str] = []
+
+    def each_once(d: WebDriver) -> bool:
+        nonlocal shown
+        shown = shown_messages(d)
+        hits = [text for bubble in shown for text in texts if text in bubble]
+        return hits == texts
+
+    try:
+        wait(driver, each_once, 'messages', timeout)
+    except TimeoutException:
+        raise AssertionError(f'{texts} are not each shown once, in order, on {driver.current_url}; shown: {shown}'
+                             ) from None
+    return shown
