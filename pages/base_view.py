@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from nicegui import ui
 
 from chatapp.app import ChatApp
+from chatapp.security.limits import from_address
 from pages.feedback import Failed, attempt
 from pages.identity import Identity
 
@@ -21,6 +22,9 @@ class SignedInView:
         self.chat = chat
         self.identity = identity
         self.client = ui.context.client
+        self.address = self.client.ip
+        """Where the page was requested from (uvicorn takes it from X-Forwarded-For behind a trusted proxy); the
+        rate limits count per address as well as per account. Read now: later events carry no request."""
         self.navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
 
     @property
@@ -40,8 +44,9 @@ class SignedInView:
         """Run service ``fn`` as this tab's account, after checking that the tab still is that account.
 
         It enters the view's client because the hub and catch-ups call it from tasks with no UI context of their own,
-        and a refusal is shown with ``ui.notify`` or answered with ``ui.navigate``."""
+        and a refusal is shown with ``ui.notify`` or answered with ``ui.navigate``. The call counts against the rate
+        limits of this account and of this page's client address (a refusal is a ``Throttled`` message)."""
         if not self.still_signed_in():
             return Failed('You have been logged out.')
-        with self.client:
+        with self.client, from_address(self.address):
             return await attempt(self.chat.run(fn, actor_id=self.me, **kwargs), quiet=quiet)

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from nicegui import Client, app, ui
 
 from chatapp.app import ChatApp
+from chatapp.security.limits import from_address
 from chatapp.services import accounts
 from pages.feedback import Failed, attempt
 from pages.frame import frame
@@ -30,6 +31,7 @@ class SignupForm:
 
     def __init__(self, chat: ChatApp, client: Client, storage: dict, target: str) -> None:
         self.chat = chat
+        self.address = client.ip  # sign-ups are limited per client address
         self.zone = BrowserZone(client)
         self.storage = storage
         self.target = target
@@ -54,9 +56,10 @@ class SignupForm:
             return
         self.button.disable()
         try:
-            user = await attempt(self.chat.run(accounts.signup, username=self.username.value or '',
-                                               password=self.password.value or '',
-                                               display_name=self.display_name.value or ''), quiet=True)
+            with from_address(self.address):
+                user = await attempt(self.chat.run(accounts.signup, username=self.username.value or '',
+                                                   password=self.password.value or '',
+                                                   display_name=self.display_name.value or ''), quiet=True)
         finally:
             self.button.enable()
         if isinstance(user, Failed):

@@ -14,6 +14,7 @@ from chatapp.clock import utcnow
 from chatapp.errors import Conflict, Invalid, NotFound
 from chatapp.events import FriendshipChanged
 from chatapp.schemas import FriendsOverview, PersonResult, Relation, SearchPage, UserPublic
+from chatapp.security.limits import limited
 from chatapp.services.tx import Tx
 from chatapp.services.users import require_user
 from models import Friendship, FriendshipStatus, User
@@ -24,6 +25,7 @@ RACE_ATTEMPTS = 3
 NO_REQUEST = 'There is no pending friend request between you.'
 
 
+@limited('friend_requests')
 def send_request(tx: Tx, *, actor_id: int, target_id: int) -> Relation:
     """Ask ``target_id`` to be friends. When they already asked the actor, this accepts instead, so a mutual request
     becomes a friendship. Returns the new relation."""
@@ -47,6 +49,7 @@ def send_request(tx: Tx, *, actor_id: int, target_id: int) -> Relation:
     raise Conflict('Something changed between you two at this very moment. Please try again.')
 
 
+@limited('friend_answers')
 def accept_request(tx: Tx, *, actor_id: int, requester_id: int) -> None:
     """Accept the pending request that ``requester_id`` sent to the actor."""
     row = _pending_from(tx.session, requester_id, actor_id)
@@ -54,6 +57,7 @@ def accept_request(tx: Tx, *, actor_id: int, requester_id: int) -> None:
         raise NotFound(NO_REQUEST)
 
 
+@limited('friend_answers')
 def decline_request(tx: Tx, *, actor_id: int, requester_id: int) -> None:
     """Refuse the pending request that ``requester_id`` sent to the actor."""
     row = _pending_from(tx.session, requester_id, actor_id)
@@ -62,6 +66,7 @@ def decline_request(tx: Tx, *, actor_id: int, requester_id: int) -> None:
     _emit(tx, actor_id, requester_id, 'removed')
 
 
+@limited('friend_requests')
 def cancel_request(tx: Tx, *, actor_id: int, target_id: int) -> None:
     """Withdraw the actor's pending request to ``target_id``."""
     row = _pending_from(tx.session, actor_id, target_id)
@@ -70,6 +75,7 @@ def cancel_request(tx: Tx, *, actor_id: int, target_id: int) -> None:
     _emit(tx, actor_id, target_id, 'removed')
 
 
+@limited('friend_requests')
 def unfriend(tx: Tx, *, actor_id: int, friend_id: int) -> None:
     """End the friendship; the conversation closes for both at once (their views hear ``removed``)."""
     row = _pair(tx.session, actor_id, friend_id)
@@ -108,6 +114,7 @@ def are_friends(session: Session, a: int, b: int, *, hold: bool = False) -> bool
     return row is not None and row.status == FriendshipStatus.ACCEPTED
 
 
+@limited('searches')
 def search_people(tx: Tx, *, actor_id: int, query: str, page: int = 0) -> SearchPage:
     """People whose username or display name contains ``query`` (any case), never the actor, a page at a time."""
     text = query.strip().lower()

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from chatapp.events import Event
+from chatapp.security.limits import Limits, client_address, rule_of
 
 if TYPE_CHECKING:
     from chatapp.broker.base import Broker
@@ -71,16 +72,26 @@ def _note_commit(session: _RunnerSession) -> None:
 
 
 class ServiceRunner:
-    """Runs service functions off the event loop and publishes their events after commit."""
+    """Runs service functions off the event loop and publishes their events after commit.
 
-    def __init__(self, engine: Engine, broker: Broker, deps: Deps, *, threads: int = 16) -> None:
+    With ``limits``, a call of a function marked ``@limited(rule)`` is first checked against that rule for its
+    ``actor_id`` and for the client address the page set (``chatapp.security.limits``); a refused call raises
+    ``Throttled`` before it gets a thread or a connection, so a flood costs no database work."""
+
+    def __init__(self, engine: Engine, broker: Broker, deps: Deps, *, threads: int = 16,
+                 limits: Limits | None = None) -> None:
         self.engine = engine
         self.broker = broker
         self.deps = deps
+        self.limits = limits
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix='chatapp-service')
         self._republishing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, fn: Callable[Concatenate[Tx, P], R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self.limits is not None and (rule := rule_of(fn)) is not None:
+            actor_id = kwargs.get('actor_id')
+            await self.limits.check(rule, actor_id=actor_id if isinstance(actor_id, int) else None,
+                                    address=client_address.get())
         loop = asyncio.get_running_loop()
         result, events = await loop.run_in_executor(self._executor, partial(self.run_sync, fn, *args, **kwargs))
         for event in events:
@@ -141,6 +152,11 @@ class ServiceRunner:
         for task in self._republishing:
             task.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def close_limits(self) -> None:
+        """Release the limiter's connections (at application shutdown, in the event loop that used them)."""
+        if self.limits is not None:
+            await self.limits.close()
 
 
 def _retryable(error: DBAPIError) -> bool:
