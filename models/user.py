@@ -7,12 +7,17 @@ from sqlmodel import Field, SQLModel
 
 from chatapp.clock import utcnow
 
+USERNAME_MAX = 32
+"""Longest username: the column's size, and the rule that sign-up states and lookups rely on."""
+DISPLAY_NAME_MAX = 64
+"""Longest display name: the column's size, and the rule that sign-up states."""
+
 
 class User(SQLModel, table=True):
     """``username`` is stored lower-case, so uniqueness is case-insensitive by construction."""
 
     id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(max_length=32, unique=True, index=True)
-    display_name: str = Field(default='', max_length=64)
+    username: str = Field(max_length=USERNAME_MAX, unique=True, index=True)
+    display_name: str = Field(default='', max_length=DISPLAY_NAME_MAX)
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

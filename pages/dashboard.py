@@ -14,6 +14,7 @@ from chatapp.schemas import FriendsOverview, PersonResult, Relation, SearchPage,
 from chatapp.services import friendships
 from pages.avatar import avatar
 from pages.base_view import SignedInView
+from pages.coalescer import Coalescer
 from pages.feedback import Failed
 from pages.frame import frame
 from pages.hooks import hook
@@ -31,18 +32,25 @@ def register(chat: ChatApp) -> None:
         with frame('Friends', identity):
             view = DashboardView(chat, identity)
         chat.hub.attach(identity.user.id, view, client)  # before reading, so no change falls in between
-        await view.load()
+        await view.reloads.run()
         return None
 
 
 class DashboardView(SignedInView):
-    """Three glass cards; each list re-renders from the services whenever a friendship of mine changes."""
+    """Three glass cards; each list re-renders from the services whenever a friendship of mine changes.
+
+    Every re-read goes through ``reloads``: one read at a time, and a burst of events costs one more read that starts
+    after the last of them, so an older read can never finish last and leave the lists stale."""
 
     def __init__(self, chat: ChatApp, identity: Identity) -> None:
         super().__init__(chat, identity)
         self.overview = FriendsOverview(friends=[], incoming=[], outgoing=[])
         self.search: SearchPage | None = None
         self.query = ''
+        self.page = 0
+        self.searches = 0
+        """Searches started; only the newest one's answer is shown (a person's search and a reload's may cross)."""
+        self.reloads = Coalescer(self.load, spawn=lambda job: background_tasks.create(job, name='dashboard reload'))
         with ui.element('div').classes('w-full grid gap-4 grid-cols-1 md:grid-cols-2 lg:grid-cols-3'):
             with ui.card().classes('glass p-4 gap-2'):
                 ui.label('Friends').classes('text-lg font-bold')
@@ -54,42 +62,49 @@ class DashboardView(SignedInView):
                 ui.label('Find people').classes('text-lg font-bold')
                 with ui.row().classes('w-full items-center no-wrap gap-2'):
                     self.search_input = hook(ui.input(placeholder='Name or username'), 'search-input') \
-                        .classes('flex-grow').props('dense outlined clearable maxlength=64')
+                        .classes('flex-grow') \
+                        .props(f'dense outlined clearable maxlength={friendships.SEARCH_MAX_LENGTH}')
                     self.search_input.on('keydown.enter', lambda: self.run_search(0))
                     hook(ui.button(icon='search', on_click=lambda: self.run_search(0)), 'search-submit') \
                         .props('round unelevated aria-label=Search')
                 self.search_results()
 
     async def load(self) -> None:
-        """Read the lists (and re-run the current search, whose relations may have changed)."""
+        """Read the lists (and re-run the current search, whose relations may have changed). Only ``reloads`` calls
+        it: two of these at once could finish in the wrong order."""
         overview = await self.act(friendships.overview, quiet=True)
         if isinstance(overview, FriendsOverview):
             self.overview = overview
             self.friends_list.refresh()
             self.requests_list.refresh()
         if self.search is not None:
-            await self.run_search(self.search.page, quiet=True)
+            await self.run_search(self.page, quiet=True)
 
     async def handle(self, event: Event) -> None:
         if isinstance(event, FriendshipChanged) and self.still_signed_in():
-            background_tasks.create(self.load(), name='dashboard reload')
+            self.reloads.request()  # not awaited: the hub has other pages to serve
 
     async def resync(self) -> None:
-        await self.load()
+        await self.reloads.run()
 
     async def run_search(self, page: int, *, quiet: bool = False) -> None:
+        """Search for the typed text (or, ``quiet``, again for the current one: a reload)."""
         if not quiet:
             self.query = self.search_input.value or ''
-        result = await self.act(friendships.search_people, query=self.query, page=page, quiet=quiet)
-        if isinstance(result, SearchPage):
+            self.page = page
+        self.searches += 1
+        ticket = self.searches
+        result = await self.act(friendships.search_people, query=self.query, page=self.page, quiet=quiet)
+        if isinstance(result, SearchPage) and ticket == self.searches:
             self.search = result
             self.search_results.refresh()
 
     async def change(self, fn: Callable[..., object], **kwargs: Any) -> None:
-        """Run a friendship action, then reload (its event reloads the other person's pages)."""
+        """Run a friendship action, then wait for a reload that shows it (its event reloads the other person's
+        pages)."""
         result = await self.act(fn, **kwargs)
         if not isinstance(result, Failed):
-            await self.load()
+            await self.reloads.run()
 
     @ui.refreshable_method
     def friends_list(self) -> None:

@@ -1,12 +1,14 @@
-"""Where a page may send a person next: only relative paths of this app (no open redirect)."""
+"""Where a page may send a person next: only relative paths of this app (no open redirect).
+
+Navigating after an await (the comments ``see pages.navigation`` point here): views keep the ``ui.navigate`` of the
+moment they were built and navigate with it after an await. In production it is the same object either way.
+NiceGUI's user simulation swaps ``ui.navigate`` for whichever simulated person was touched last, so a navigation that
+finishes after an await could move another person.
+"""
 
 from urllib.parse import quote, urlsplit
 
 HOME = '/'
-
-NAVIGATE_NOTE = """Views keep the ``ui.navigate`` of the moment they were built and navigate with it after an await.
-In production it is the same object either way. NiceGUI's user simulation swaps ``ui.navigate`` for whichever
-simulated person was touched last, so a navigation that finishes after an await could move another person."""
 
 
 def safe_next(target: str | None) -> str:

@@ -20,23 +20,25 @@ from sqlmodel import col, delete, select
 from chatapp.clock import as_utc, utcnow
 from chatapp.errors import Conflict, Invalid, Throttled
 from chatapp.schemas import UserPublic
+from chatapp.security.limits import limited
 from chatapp.services.tx import Tx
 from chatapp.services.users import find_by_username
 from models import LoginFailure, User
+from models.login_failure import KEY_MAX
+from models.user import DISPLAY_NAME_MAX, USERNAME_MAX
 
-USERNAME_MIN, USERNAME_MAX = 3, 32
+USERNAME_MIN = 3  # the maximum, like every length the database stores, is the model's (models/user.py)
 USERNAME_CHARACTERS = re.compile(r'[a-z0-9_.-]+')
-DISPLAY_NAME_MAX = 64
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 CLIENT_FAILURES_FACTOR = 4
 """A client (one address) may fail this many times more often than one username: people share addresses."""
-KEY_MAX = 160
 WRONG_CREDENTIALS = 'Wrong username or password.'
 TAKEN = 'That username is taken.'
 # Bidirectional embeddings, overrides and isolates reorder the text around a name: a way to impersonate someone.
 BIDI_CONTROLS = frozenset('\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069')
 
 
+@limited('signups')
 def signup(tx: Tx, *, username: str, password: str, display_name: str = '') -> UserPublic:
     """Create an account; the username is stored lower-case, so 'Alice' and 'alice' are one name."""
     name = normalize_username(username)

@@ -6,6 +6,7 @@ from chatapp.errors import NotFound
 from chatapp.schemas import UserPublic
 from chatapp.services.tx import Tx
 from models import User
+from models.user import USERNAME_MAX
 
 
 def get_user(tx: Tx, *, user_id: int) -> UserPublic | None:
@@ -24,7 +25,8 @@ def require_user(session: Session, user_id: int) -> User:
 
 def find_by_username(session: Session, username: str) -> User | None:
     """The account with this username (any case), or None. Input straight from a URL is checked first: PostgreSQL
-    refuses a NUL character with an error, and no username is longer than 32 characters anyway."""
-    if '\x00' in username or len(username) > 64:
+    refuses a NUL character with an error, and no stored username is longer than ``USERNAME_MAX``."""
+    name = username.strip().lower()
+    if '\x00' in name or len(name) > USERNAME_MAX:
         return None
-    return session.exec(select(User).where(User.username == username.strip().lower())).first()
+    return session.exec(select(User).where(User.username == name)).first()

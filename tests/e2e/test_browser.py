@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from selenium.webdriver.common.by import By
+
 from tests.e2e.harness import (
     AppProcess,
     BrowserFactory,
@@ -18,7 +20,9 @@ from tests.e2e.harness import (
 )
 
 PASSWORD = 'correct horse battery staple'
-HOSTILE = '<b>hi</b> <script>window.pwned=1</script>'
+HOSTILE = '<b>hi</b> <img src=x onerror="window.pwned=1"> <svg onload="window.pwned=2"></svg>'
+"""Markup that runs script once a browser parses it as HTML (an image whose load fails, an SVG as it is inserted). A
+``<script>`` would prove nothing: put in through ``innerHTML`` it never runs, escaped or not."""
 
 
 def test_two_browsers_befriend_and_chat_live(chat_app: AppProcess, new_browser: BrowserFactory) -> None:
@@ -38,12 +42,14 @@ def test_two_browsers_befriend_and_chat_live(chat_app: AppProcess, new_browser: 
 
     token = uuid.uuid4().hex[:8]
     text = f'{HOSTILE} {token}'
-    send(alice, text)
-    bubble = wait_for_message(bob, token)
-    assert HOSTILE in bubble.text, 'markup in a message must be shown literally'
-    assert bob.execute_script('return window.pwned') is None
-    assert alice.execute_script('return window.pwned') is None
+    for bubble in (send(alice, text), wait_for_message(bob, token)):
+        assert HOSTILE in bubble.text, 'markup in a message must be shown literally'
+        assert not bubble.find_elements(By.CSS_SELECTOR, 'b, img, svg'), 'markup in a message became elements'
 
     reply = f'hello alice {uuid.uuid4().hex[:8]}'
     send(bob, reply)
     wait_for_message(alice, reply)
+    # Last, so the failed image load above has had a whole round trip to report its error (and run the handler).
+    for browser in (alice, bob):
+        assert browser.execute_script('return window.pwned') is None, 'a message ran script'
+

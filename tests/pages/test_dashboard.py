@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
 
+import pytest
+from nicegui import background_tasks
 from nicegui.testing import User
 
 from chatapp.app import ChatApp
+from chatapp.events import Event, FriendshipChanged
 from chatapp.services import friendships
 from tests.factories import make_friends, make_user
 from tests.pages.helpers import log_in
@@ -53,6 +58,7 @@ async def test_decline_and_cancel_reach_the_other_side(user: User, create_user: 
     await alice.should_see(marker='search-add-bob')
     alice.find(marker='search-add-bob').click()
     await bob.should_see(marker='accept-alice')
+    await alice.should_see(marker='search-requested-bob')  # else the "Add friend" below would be the old one
     alice.find(marker='cancel-bob').click()
     await bob.should_not_see(marker='accept-alice')
     await alice.should_see(marker='search-add-bob')  # the open search result followed too
@@ -109,3 +115,88 @@ async def test_unfriend_asks_first_and_updates_both(user: User, create_user: Cal
     await alice.should_not_see(marker='chat-bob')
     await bob.should_not_see(marker='chat-alice')
     await bob.should_see('No friends yet: search for people to add them.')
+
+
+@pytest.fixture
+def searches_unlimited(app_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each reload re-runs the open search, and those re-runs count as the person's searches (``limit_searches``):
+    a throttled one would leave the results stale for another reason than the one tested here (request before
+    ``user``)."""
+    monkeypatch.setenv('CHATAPP_LIMIT_SEARCHES', 'off')
+    monkeypatch.setenv('CHATAPP_LIMIT_SEARCHES_PER_ADDRESS', 'off')
+
+
+async def test_a_burst_of_changes_from_several_people_leaves_the_lists_exactly_right(
+        searches_unlimited: None, user: User, chat: ChatApp) -> None:
+    """Each change's event re-reads the lists; whatever order those reads run in, the last word must be the truth."""
+    bob_data = make_user(chat.run, 'bob')
+    people = {name: make_user(chat.run, name, display_name=f'Person {name}')
+              for name in ('alice', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank')}
+    make_friends(chat.run, people['hank'], bob_data)
+    bob, ids = user, {name: person.id for name, person in people.items()}
+    await _dashboard(bob, 'bob')
+    await _search(bob, 'person')
+    await bob.should_see(marker='search-friends-hank')
+
+    async def by(actor: str | int, fn: Callable[..., object], **kwargs: int) -> None:
+        await chat.run(fn, actor_id=ids[actor] if isinstance(actor, str) else actor, **kwargs)
+
+    me = bob_data.id
+    await asyncio.gather(  # each person's steps in order, the people at the same time; bob acts from another tab
+        by('alice', friendships.send_request, target_id=me),
+        _steps(by('carol', friendships.send_request, target_id=me),
+               by(me, friendships.accept_request, requester_id=ids['carol'])),
+        _steps(by('dave', friendships.send_request, target_id=me),
+               by('dave', friendships.cancel_request, target_id=me),
+               by('dave', friendships.send_request, target_id=me)),
+        _steps(by(me, friendships.send_request, target_id=ids['erin']),
+               by('erin', friendships.accept_request, requester_id=me),
+               by('erin', friendships.unfriend, friend_id=me)),
+        by(me, friendships.send_request, target_id=ids['frank']),
+        _steps(by('gina', friendships.send_request, target_id=me),
+               by(me, friendships.decline_request, requester_id=ids['gina'])),
+        _steps(by(me, friendships.unfriend, friend_id=ids['hank']),
+               by('hank', friendships.send_request, target_id=me),
+               by(me, friendships.accept_request, requester_id=ids['hank'])),
+    )
+    await _all_delivered(chat)
+    await _reloads_finished()
+    assert _shown(bob) == {
+        'friend-carol', 'friend-hank', 'incoming-alice', 'incoming-dave', 'outgoing-frank',
+        'search-friends-carol', 'search-friends-hank', 'search-accept-alice', 'search-accept-dave',
+        'search-requested-frank', 'search-add-erin', 'search-add-gina',
+    }
+
+
+async def _steps(*steps: Awaitable[None]) -> None:
+    for step in steps:
+        await step
+
+
+async def _all_delivered(chat: ChatApp) -> None:
+    """Wait until the hub has handed every event published so far to the views: the in-process broker delivers in
+    order, so an event addressed to nobody, published now, arrives after them."""
+    last = FriendshipChanged(recipients=(), user_ids=(0, 0), status='removed')
+    arrived = asyncio.Event()
+
+    async def watch(event: Event) -> None:
+        if event is last:
+            arrived.set()
+
+    chat.broker.subscribe(watch)  # after the hub's own subscription, so the hub has dispatched it first
+    await chat.broker.publish(last)
+    await asyncio.wait_for(arrived.wait(), 10)
+
+
+async def _reloads_finished() -> None:
+    while reloads := [task for task in background_tasks.running_tasks if task.get_name() == 'dashboard reload']:
+        await asyncio.wait(reloads)
+
+
+SHOWN = re.compile(r'(friend|incoming|outgoing|search-(add|accept|requested|friends))-')
+
+
+def _shown(user: User) -> set[str]:
+    """The people in the lists and search results, as their markers."""
+    return {marker for element in user.client.elements.values() for marker in element._markers
+            if SHOWN.match(marker)}

@@ -36,10 +36,11 @@ async def test_two_tabs_of_one_browser_hold_two_people(user: User, chat: ChatApp
     await bob_tab.should_see(marker='continue-alice')  # the browser knows alice, but this tab is nobody yet
     await bob_tab.should_not_see(marker='whoami')
     await sign_up(bob_tab, 'bob')
-    await bob_tab.should_see('@bob')
+    await bob_tab.should_see(marker='whoami', content='@bob')
 
     await alice_tab.open('/')  # a reload keeps the tab's own account
-    await alice_tab.should_see('@alice')
+    # In the header, not anywhere: the login page offers '@alice' too, as a "continue as" button.
+    await alice_tab.should_see(marker='whoami', content='@alice')
     await alice_tab.should_not_see('@bob')
 
     make_friends(chat.run, user_named(chat.run, 'alice'), user_named(chat.run, 'bob'))
@@ -51,7 +52,7 @@ async def test_two_tabs_of_one_browser_hold_two_people(user: User, chat: ChatApp
     bob_tab.find(marker='logout').click()
     await bob_tab.should_see(marker='login-username')
     await alice_tab.open('/')
-    await alice_tab.should_see('@alice')  # still signed in
+    await alice_tab.should_see(marker='whoami', content='@alice')  # still signed in
     await bob_tab.open('/')
     await bob_tab.should_see(marker='login-username')
     await bob_tab.should_not_see(marker='continue-bob')  # bob was logged out of this browser

@@ -19,6 +19,7 @@ from chatapp.schemas import UserPublic
 from chatapp.security import PasswordHasher
 from chatapp.services import accounts
 from chatapp.services.tx import Deps, ServiceRunner
+from chatapp.services.users import find_by_username
 from chatapp.settings import Settings
 from models import LoginFailure, User
 from tests.factories import PASSWORD, make_user
@@ -437,3 +438,38 @@ def test_a_password_may_contain_any_character(services: ServiceRunner) -> None:
     user, _ = services.run_sync(accounts.authenticate, username='alice', password='pass\x00word and more',
                                 client_key='1.2.3.4')
     assert user.username == 'alice'
+
+
+# --- one source for each stored length ------------------------------------------------------------------------------
+
+USERNAME_COLUMN = User.__table__.c.username.type.length  # type: ignore[attr-defined]
+DISPLAY_NAME_COLUMN = User.__table__.c.display_name.type.length  # type: ignore[attr-defined]
+KEY_COLUMN = LoginFailure.__table__.c.key.type.length  # type: ignore[attr-defined]
+
+
+def test_sign_up_allows_exactly_what_the_columns_hold(services: ServiceRunner) -> None:
+    """The rules read the columns' sizes: the longest names allowed are stored (PostgreSQL enforces the size), one
+    character more is refused with the rule's message, not by the database."""
+    longest, _ = services.run_sync(accounts.signup, username='a' * USERNAME_COLUMN, password=PASSWORD,
+                                   display_name='d' * DISPLAY_NAME_COLUMN)
+    assert (len(longest.username), len(longest.display_name)) == (USERNAME_COLUMN, DISPLAY_NAME_COLUMN)
+    with pytest.raises(Invalid, match=f'3 to {USERNAME_COLUMN} characters'):
+        services.run_sync(accounts.signup, username='b' * (USERNAME_COLUMN + 1), password=PASSWORD)
+    with pytest.raises(Invalid, match=f'at most {DISPLAY_NAME_COLUMN} characters'):
+        services.run_sync(accounts.signup, username='bob', password=PASSWORD,
+                          display_name='d' * (DISPLAY_NAME_COLUMN + 1))
+
+
+def test_the_longest_username_is_found_in_any_case(services: ServiceRunner) -> None:
+    make_user(services, 'a' * USERNAME_COLUMN)
+    typed = f'  {"A" * USERNAME_COLUMN}  '  # spaces around and capitals, as typed into a URL or a form
+    assert services.run_sync(lambda tx: find_by_username(tx.session, typed))[0] is not None
+    assert services.run_sync(lambda tx: find_by_username(tx.session, 'a' * (USERNAME_COLUMN + 1)))[0] is None
+    assert login(services, typed).username == 'a' * USERNAME_COLUMN
+
+
+def test_failure_keys_are_cut_to_the_column(services: ServiceRunner) -> None:
+    fail(services, 'x' * (2 * KEY_COLUMN), client='c' * (2 * KEY_COLUMN))
+    with Session(services.engine) as session:
+        keys = session.exec(select(LoginFailure.key)).all()
+    assert sorted(keys) == ['client:' + 'c' * (KEY_COLUMN - 7), 'user:' + 'x' * (KEY_COLUMN - 5)]
