@@ -12,8 +12,10 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chatapp.security.limiter import RateSpec
 
 MIN_SECRET_LENGTH = 32
 """Shorter secrets are refused: that also refuses every placeholder people type ('changeme', 'secret', 'dev')."""
@@ -31,12 +33,16 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix='CHATAPP_', env_file='.env', extra='ignore')
 
     data_dir: Path = Field(default_factory=default_data_dir, description='folder for the SQLite database and secret')
-    database_url: str | None = Field(None, description='SQLAlchemy URL; default: SQLite in the data folder')
-    redis_url: str | None = Field(None, description='Redis URL; set it to run several processes side by side')
+    # repr=False: a URL may carry a password, and a repr of the settings may end up in a log.
+    database_url: str | None = Field(None, repr=False,
+                                     description='SQLAlchemy URL; default: SQLite in the data folder')
+    redis_url: str | None = Field(None, repr=False,
+                                  description='Redis URL; set it to run several processes side by side')
     redis_prefix: str = Field('chatapp', description='prefix of every Redis key and channel this app uses')
     host: str = Field('127.0.0.1', description='interface to listen on')
     port: int = Field(8080, ge=1, le=65535, description='port to listen on')
-    secret: str | None = Field(None, description='secret that signs session cookies; default: a generated file')
+    secret: SecretStr | None = Field(  # SecretStr: no repr, log line or traceback shows it
+        None, description='secret that signs session cookies; default: a generated file')
     public_origin: str | None = Field(
         None, description='origin browsers use (https://chat.example.com) when behind a proxy; default: same host')
     argon2_memory_kib: int = Field(19456, ge=1024, description='argon2id memory cost in KiB (OWASP minimum 19 MiB)')
@@ -44,11 +50,32 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(
         5, ge=1, description='failed logins per username in the window, after which logins wait (4x per client)')
     login_window_seconds: int = Field(300, ge=1, description='window in which failed logins are counted')
+    socket_events_per_second: float = Field(
+        30, gt=0, description="socket messages one page's socket may send a second, in bursts of twice that; "
+                              'a socket that keeps sending faster is closed')
+    limit_messages: RateSpec = Field(
+        # A person pasting 20 prepared lines with Enter after each sends them within a second: a burst of 30 lets
+        # that through, while 120 a minute still stops a flood after 30 messages.
+        '30/10s,120/min',
+        description='messages one account may send: bursts of 30, then about 2 a second ("off": none)')
+    limit_messages_per_address: RateSpec = Field(
+        '30/s,1000/min', description='messages from one client address, all its accounts together')
+    limit_friend_requests: RateSpec = Field(
+        '10/min,100/day', description='friend requests sent, cancelled and friends removed, per account')
+    limit_friend_requests_per_address: RateSpec = Field(
+        '30/min,1000/day', description='friend requests sent, cancelled and friends removed, per client address')
+    limit_friend_answers: RateSpec = Field(
+        '5/s,120/min', description='friend requests accepted or declined, per account')
+    limit_friend_answers_per_address: RateSpec = Field(
+        '20/s,1000/min', description='friend requests accepted or declined, per client address')
+    limit_searches: RateSpec = Field('5/s,60/min', description='people searches (each page of results), per account')
+    limit_searches_per_address: RateSpec = Field('20/s,600/min', description='people searches per client address')
+    limit_signups_per_address: RateSpec = Field('10/h,50/day', description='accounts created per client address')
 
     @field_validator('secret')
     @classmethod
-    def _refuse_placeholder(cls, value: str | None) -> str | None:
-        if value is not None and len(value) < MIN_SECRET_LENGTH:
+    def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
             raise ValueError(f'CHATAPP_SECRET must be a random string of at least {MIN_SECRET_LENGTH} characters')
         return value
 
@@ -60,7 +87,7 @@ class Settings(BaseSettings):
     def resolved_secret(self) -> str:
         """The configured secret, or one generated once and kept in ``data_dir/secret.key`` readable by us alone."""
         if self.secret:
-            return self.secret
+            return self.secret.get_secret_value()
         path = self.data_dir / 'secret.key'
         if path.exists():
             return path.read_text(encoding='utf-8').strip()

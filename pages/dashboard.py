@@ -94,7 +94,8 @@ class DashboardView(SignedInView):
             self.page = page
         self.searches += 1
         ticket = self.searches
-        result = await self.act(friendships.search_people, query=self.query, page=self.page, quiet=quiet)
+        search = friendships.refresh_search if quiet else friendships.search_people
+        result = await self.act(search, query=self.query, page=self.page, quiet=quiet)
         if isinstance(result, SearchPage) and ticket == self.searches:
             self.search = result
             self.search_results.refresh()

@@ -6,7 +6,6 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 
-import pytest
 from nicegui import background_tasks
 from nicegui.testing import User
 
@@ -117,17 +116,8 @@ async def test_unfriend_asks_first_and_updates_both(user: User, create_user: Cal
     await bob.should_see('No friends yet: search for people to add them.')
 
 
-@pytest.fixture
-def searches_unlimited(app_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each reload re-runs the open search, and those re-runs count as the person's searches (``limit_searches``):
-    a throttled one would leave the results stale for another reason than the one tested here (request before
-    ``user``)."""
-    monkeypatch.setenv('CHATAPP_LIMIT_SEARCHES', 'off')
-    monkeypatch.setenv('CHATAPP_LIMIT_SEARCHES_PER_ADDRESS', 'off')
-
-
-async def test_a_burst_of_changes_from_several_people_leaves_the_lists_exactly_right(
-        searches_unlimited: None, user: User, chat: ChatApp) -> None:
+async def test_a_burst_of_changes_from_several_people_leaves_the_lists_exactly_right(user: User, chat: ChatApp
+                                                                                     ) -> None:
     """Each change's event re-reads the lists; whatever order those reads run in, the last word must be the truth."""
     bob_data = make_user(chat.run, 'bob')
     people = {name: make_user(chat.run, name, display_name=f'Person {name}')
