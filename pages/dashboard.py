@@ -15,6 +15,7 @@ from chatapp.services import friendships
 from pages.avatar import avatar
 from pages.base_view import SignedInView
 from pages.coalescer import Coalescer
+from pages.errors import shows_errors
 from pages.feedback import Failed
 from pages.frame import frame
 from pages.hooks import hook
@@ -23,6 +24,7 @@ from pages.identity import Identity, anonymous_redirect, require_identity
 
 def register(chat: ChatApp) -> None:
     @ui.page('/')
+    @shows_errors
     async def dashboard_page(client: Client) -> RedirectResponse | None:
         if redirect := anonymous_redirect('/'):
             return redirect

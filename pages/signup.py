@@ -9,6 +9,7 @@ from nicegui import Client, app, ui
 from chatapp.app import ChatApp
 from chatapp.security.limits import from_address
 from chatapp.services import accounts
+from pages.errors import shows_errors
 from pages.feedback import Failed, attempt
 from pages.frame import frame
 from pages.hooks import hook
@@ -19,6 +20,7 @@ from pages.timezone import BrowserZone
 
 def register(chat: ChatApp) -> None:
     @ui.page('/signup')
+    @shows_errors
     async def signup_page(client: Client, next: str = '/') -> None:
         target = safe_next(next)
         storage = app.storage.user

@@ -10,6 +10,7 @@ from chatapp.errors import NotFound
 from chatapp.schemas import ChatInfo
 from chatapp.services import conversations
 from pages.chat.view import ChatView
+from pages.errors import shows_errors
 from pages.frame import frame
 from pages.hooks import hook
 from pages.identity import Identity, anonymous_redirect, require_identity
@@ -17,6 +18,7 @@ from pages.identity import Identity, anonymous_redirect, require_identity
 
 def register(chat: ChatApp) -> None:
     @ui.page('/chat/{username}')
+    @shows_errors
     async def chat_page(client: Client, username: str) -> RedirectResponse | None:
         path = f'/chat/{username}'
         if redirect := anonymous_redirect(path):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from nicegui import ui
+from nicegui import Client, ui
 from nicegui.testing import User
 
 from chatapp.app import ChatApp
+from pages.errors import shows_errors
 
 SOCKET = '/_nicegui_ws/socket.io/?EIO=4&transport=polling'
 
@@ -48,6 +49,24 @@ async def test_a_page_that_raises_shows_the_apps_error_page(user: User, chat: Ch
     assert 'RuntimeError' not in response.text
     assert 'half of a page' not in response.text
     _no_traceback(response.text)
+    assert [record.getMessage() for record in caplog.records if record.name == 'pages.errors'] == \
+        ["page failed: RuntimeError('internal detail that must stay on the server')"]
+    caplog.clear()  # logged as an ERROR, as it should be: expected here
+
+
+async def test_a_page_that_fails_after_connecting_shows_the_error_card(user: User, chat: ChatApp,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    @ui.page('/test-late-failure')
+    @shows_errors
+    async def late_failure(client: Client) -> None:
+        ui.label('half of a page')
+        await client.connected()
+        raise RuntimeError('internal detail that must stay on the server')
+
+    await user.open('/test-late-failure')
+    await user.should_see('Something went wrong on our side.')
+    await user.should_not_see('half of a page')
+    await user.should_not_see('internal detail', retries=1)
     assert [record.getMessage() for record in caplog.records if record.name == 'pages.errors'] == \
         ["page failed: RuntimeError('internal detail that must stay on the server')"]
     caplog.clear()  # logged as an ERROR, as it should be: expected here
