@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from nicegui import app, core
 from sqlalchemy import Engine
 
-from chatapp import speedups
+from chatapp import health, speedups
 from chatapp.broker import Broker, make_broker
 from chatapp.db import make_engine, migrate
 from chatapp.realtime import Hub
 from chatapp.security import PasswordHasher, SecurityHeaders
+from chatapp.security.limits import make_limits
 from chatapp.services.tx import Deps, ServiceRunner
 from chatapp.settings import Settings
 
@@ -47,9 +48,14 @@ def create_app(settings: Settings) -> ChatApp:
     app.on_startup(broker.start)
     app.on_shutdown(broker.stop)
     app.on_shutdown(runner.shutdown)
+    app.on_shutdown(runner.close_limits)
     app.on_shutdown(engine.dispose)
     _check_socket_origin(settings)
+    from chatapp.security.socket_guard import install_socket_guard
+
+    install_socket_guard(settings)  # a page answers only to its browser's own sockets, each within a budget
     app.add_middleware(SecurityHeaders)
+    health.register(engine, settings.redis_url)  # GET /healthz: 200 or 503, for load balancers
 
     from pages import register_all
 
@@ -63,7 +69,7 @@ def make_runner(settings: Settings, broker: Broker) -> ServiceRunner:
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     hasher = PasswordHasher(memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost)
-    return ServiceRunner(engine, broker, Deps(hasher=hasher, settings=settings))
+    return ServiceRunner(engine, broker, Deps(hasher=hasher, settings=settings), limits=make_limits(settings))
 
 
 def _check_socket_origin(settings: Settings) -> None:

@@ -9,14 +9,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import stat
 import sys
 import textwrap
 from collections.abc import Callable
 from contextlib import suppress
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from pydantic import ValidationError
 
+from chatapp.lifecycle import DRAIN_SECONDS, check_address, watch_the_stop
 from chatapp.settings import Settings
 
 T = TypeVar('T')
@@ -30,6 +33,10 @@ def run_cli(argv: list[str] | None = None) -> None:
     """Parse the command line, build the settings and the app, and serve until interrupted."""
     args = build_parser().parse_args(argv)
     settings = load_settings(args)
+    url = browser_url(settings.host, settings.port)
+    # Before anything starts: uvicorn would find a busy port only after start-up, and then linger.
+    _or_exit(lambda: check_address(settings.host, settings.port), f'cannot listen on {settings.host}:{settings.port}',
+             OSError)
     secret = _or_exit(lambda: _prepare_data_dir(settings), f'cannot use the data folder {settings.data_dir}', OSError)
 
     from nicegui import app, ui
@@ -38,8 +45,8 @@ def run_cli(argv: list[str] | None = None) -> None:
     from chatapp import collector
     from chatapp.app import create_app
 
+    watch_the_stop()  # first, so that its shutdown hook runs before the app's
     _or_exit(lambda: create_app(settings), 'cannot open the database', OperationalError)
-    url = browser_url(settings.host, settings.port)
     app.on_startup(lambda: _announce(url))
     app.on_startup(collector.freeze_startup_objects)
     collector.warn_about_slow_collections()
@@ -54,6 +61,7 @@ def run_cli(argv: list[str] | None = None) -> None:
             favicon='💬',
             show_welcome_message=False,  # we print our own line, once the socket listens
             reconnect_timeout=RECONNECT_TIMEOUT,
+            timeout_graceful_shutdown=DRAIN_SECONDS,  # passed on to uvicorn; without it, a stop waits for every request
             # Behind HTTPS the session cookie must never travel over plain HTTP.
             session_middleware_kwargs={'https_only': (settings.public_origin or '').startswith('https://')},
         )
@@ -95,10 +103,44 @@ def load_settings(args: argparse.Namespace) -> Settings:
 
 
 def _prepare_data_dir(settings: Settings) -> str:
-    # Private: the folder holds password hashes, messages and the secret.
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Make the data folder ours alone and return the secret. Everything this process creates from here on (the
+    database and its WAL, the sessions, the secret) is private to its owner too (umask 077)."""
+    os.umask(0o077)
+    private_folder(settings.data_dir)
+    secret = settings.resolved_secret()
     use_session_storage(settings)
-    return settings.resolved_secret()
+    for path in _private_files(settings):
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(0o700 if path.is_dir() else 0o600)
+    return secret
+
+
+def private_folder(path: Path) -> None:
+    """Create ``path`` with mode 0700, or tighten an existing folder to 0700: it holds password hashes, messages and
+    the secret. A folder shared by design (sticky, like /tmp) or another user's is refused rather than changed."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid != os.geteuid():
+        raise PermissionError(f'it belongs to another user (uid {info.st_uid}); use a folder of your own')
+    if info.st_mode & stat.S_ISVTX:
+        raise PermissionError('it is a shared folder (like /tmp); use a folder of its own inside it')
+    if info.st_mode & 0o077:
+        path.chmod(0o700)
+
+
+def _private_files(settings: Settings) -> list[Path]:
+    """What an earlier run (or an older chatapp) may have left readable by others: the SQLite database with its
+    WAL and shared-memory files (wherever the URL puts it), the secret, and the session files."""
+    from sqlalchemy.engine import make_url
+
+    paths = [settings.data_dir / 'secret.key', settings.data_dir / 'sessions']
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == 'sqlite' and url.database and url.database != ':memory:':
+        paths += [Path(url.database + suffix) for suffix in ('', '-wal', '-shm')]
+    sessions = settings.data_dir / 'sessions'
+    if sessions.is_dir():
+        paths += sessions.glob('storage-*.json')
+    return paths
 
 
 def use_session_storage(settings: Settings) -> None:

@@ -31,12 +31,25 @@ def make_sqlite_engine(url: URL, *, pool_size: int) -> Engine:
     if url.database and url.database != ':memory:':
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     connection_class = type('SerializedConnection', (SerializedConnection,), {'turn': threading.Lock()})
-    engine = create_engine(url, pool_size=pool_size, max_overflow=4,
+    engine = create_engine(url, pool_size=pool_size, max_overflow=4, hide_parameters=True,  # see chatapp.db
                            connect_args={'check_same_thread': False, 'timeout': LOCK_TIMEOUT,
                                          'factory': connection_class})
     event.listen(engine, 'connect', _configure)
     event.listen(engine, 'begin', _begin)
     return engine
+
+
+def probe_sqlite(url: URL, *, timeout: float) -> None:
+    """Raise unless the database file is where the URL says and readable: a new connection (``mode=rw`` never
+    creates a file) reads the schema. A read takes no lock in WAL mode, so writers never wait for a probe."""
+    if not url.database or url.database == ':memory:':
+        return  # nothing on disk to lose; the pool's own connections are the database
+    uri = Path(url.database).resolve().as_uri() + '?mode=rw'
+    connection = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+    try:
+        connection.execute('SELECT count(*) FROM sqlite_master').fetchone()
+    finally:
+        connection.close()
 
 
 class SerializedConnection(sqlite3.Connection):

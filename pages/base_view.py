@@ -25,7 +25,7 @@ class SignedInView:
         self.address = self.client.ip
         """Where the page was requested from (uvicorn takes it from X-Forwarded-For behind a trusted proxy); the
         rate limits count per address as well as per account. Read now: later events carry no request."""
-        self.navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
+        self.navigate = ui.navigate  # see pages.navigation
 
     @property
     def me(self) -> int:

@@ -4,10 +4,18 @@ A browser may prove several accounts (``app.storage.user['accounts']``, server-s
 cookie); each tab picks one (``app.storage.tab['user_id']``), so one browser can hold alice in one tab and bob in
 another. Both are read again on every page, before every action and before a view shows an event: a tab whose
 account was logged out in another tab goes to the login page at its next step.
+
+NiceGUI keeps ``app.storage.tab`` in memory (unless its storage is in Redis), so a restart of the process would
+sign every tab out. The browser's storage, which NiceGUI keeps in a file, therefore also notes which account each
+of its tabs picked (``app.storage.user['tabs']``, keyed by the tab id that the browser keeps in sessionStorage
+across reloads); a tab that comes back to a process that does not know it takes its account from there. It is the
+same browser's storage, and the account must still be one the browser proved, so a tab id sent by another browser
+finds nothing.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +30,15 @@ from pages.timezone import BrowserZone
 
 ACCOUNTS = 'accounts'
 TAB_USER = 'user_id'
+TABS = 'tabs'
+"""``app.storage.user[TABS]``: ``{tab_id: [user_id, unix time of the choice]}``."""
+MAX_TABS = 30
+"""Tabs one browser's storage remembers; the oldest choices go first. A tab id is chosen by the browser, so the map
+must stay bounded whatever a client sends."""
+MAX_TAB_ID = 64
+"""Longest tab id noted (NiceGUI's are UUIDs, 36 characters); a longer one is a client's invention."""
+TAB_MEMORY_SECONDS = 30 * 24 * 3600
+"""How long a tab's choice is remembered: NiceGUI keeps a tab's own storage as long (``max_tab_storage_age``)."""
 
 
 @dataclass
@@ -32,16 +49,20 @@ class Identity:
     user: UserPublic
     accounts: dict[str, Any]
     tab: dict[str, Any]
+    tab_id: str | None = None
 
     def is_current(self) -> bool:
         """True while this tab is still signed in as ``user`` and the browser has not logged that account out."""
         return self.tab.get(TAB_USER) == self.user.id and str(self.user.id) in self.accounts.get(ACCOUNTS, {})
 
     def log_out(self) -> None:
-        """Forget the account in this browser and sign this tab out; other tabs keep their own accounts."""
+        """Forget the account in this browser and sign this tab out; other tabs keep their own accounts (a tab that
+        used this one goes to the login page at its next step). One write, see ``remember``."""
         accounts = dict(self.accounts.get(ACCOUNTS, {}))
         accounts.pop(str(self.user.id), None)
-        self.accounts[ACCOUNTS] = accounts
+        tabs = {tab_id: entry for tab_id, entry in _tabs(self.accounts).items()
+                if entry[0] != self.user.id and tab_id != self.tab_id}
+        self.accounts.update({ACCOUNTS: accounts, TABS: tabs})
         self.tab.pop(TAB_USER, None)
 
 
@@ -54,15 +75,41 @@ def remember(storage: dict[str, Any], user: UserPublic, zone: BrowserZone) -> No
     """Sign this tab in as ``user`` after a login or signup; ``storage`` is ``app.storage.user`` as captured while
     the page's request was current (event handlers run later, outside that request).
 
-    The account and the browser's time ``zone`` (when known by now) go into the browser's storage in one write.
-    With Redis storage (several processes) NiceGUI applies the echo of each of its own writes when it comes back
-    from Redis: an echo of an earlier write that arrives after a later one undoes the later one for a moment, and a
-    page loaded in that moment found no account and went back to the login page (the load tool caught it). One
-    write has no earlier echo to fear."""
+    The account, this tab's choice of it and the browser's time ``zone`` (when known by now) go into the browser's
+    storage in one write. With Redis storage (several processes) NiceGUI applies the echo of each of its own writes
+    when it comes back from Redis: an echo of an earlier write that arrives after a later one undoes the later one
+    for a moment, and a page loaded in that moment found no account and went back to the login page (the load tool
+    caught it). One write has no earlier echo to fear."""
     accounts = dict(storage.get(ACCOUNTS, {}))
     accounts[str(user.id)] = user.username
-    storage.update({ACCOUNTS: accounts, **zone.keep_in(storage)})
+    storage.update({ACCOUNTS: accounts, **choose(storage, user.id), **zone.keep_in(storage)})
     app.storage.tab[TAB_USER] = user.id
+
+
+def choose(storage: dict[str, Any], user_id: int) -> dict[str, Any]:
+    """The entry to write into the browser's ``storage`` (with whatever else is written now) so that this tab
+    comes back as ``user_id`` after a restart; call it in the tab's own context (a page or its event handler)."""
+    tab_id = ui.context.client.tab_id
+    if tab_id is None or len(tab_id) > MAX_TAB_ID:
+        return {}
+    now = time.time()
+    kept = sorted(((other, entry) for other, entry in _tabs(storage).items()
+                   if other != tab_id and now - entry[1] < TAB_MEMORY_SECONDS), key=lambda item: item[1][1])
+    return {TABS: dict([*kept[-(MAX_TABS - 1):], (tab_id, [user_id, now])])}
+
+
+def tab_account(storage: dict[str, Any], client: Client) -> int | None:
+    """The account this tab uses, if the browser still holds it: the tab's own storage, or after a restart (which
+    emptied that) the browser's note of the tab's choice. Needs the socket (``await client.connected()``)."""
+    tab = app.storage.tab
+    user_id = tab.get(TAB_USER)
+    if user_id is None and client.tab_id is not None:
+        entry = _tabs(storage).get(client.tab_id)
+        if entry is not None:
+            user_id = tab[TAB_USER] = entry[0]
+    if isinstance(user_id, int) and str(user_id) in storage.get(ACCOUNTS, {}):
+        return user_id
+    return None
 
 
 def anonymous_redirect(path: str) -> RedirectResponse | None:
@@ -75,14 +122,28 @@ def anonymous_redirect(path: str) -> RedirectResponse | None:
 async def require_identity(chat: ChatApp, client: Client, path: str) -> Identity | None:
     """After the socket connects: the tab's account, or None after sending the tab to the login page."""
     accounts = app.storage.user
-    navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
+    navigate = ui.navigate  # see pages.navigation
     await client.connected()
+    if not client.has_socket_connection:
+        return None  # the tab went away before its socket connected (NiceGUI then deletes the page)
     tab = app.storage.tab
-    user_id = tab.get(TAB_USER)
-    if isinstance(user_id, int) and str(user_id) in accounts.get(ACCOUNTS, {}):
+    user_id = tab_account(accounts, client)
+    if user_id is not None:
         user = await chat.run(get_user, user_id=user_id)
         if user is not None:
-            return Identity(user=user, accounts=accounts, tab=tab)
+            return Identity(user=user, accounts=accounts, tab=tab, tab_id=client.tab_id)
+        # The account is gone: forget the tab's note too, or the login page would send the tab back here.
+        accounts[TABS] = {tab_id: entry for tab_id, entry in _tabs(accounts).items() if tab_id != client.tab_id}
     tab.pop(TAB_USER, None)
     navigate.to(login_url(path))
     return None
+
+
+def _tabs(storage: dict[str, Any]) -> dict[str, list[Any]]:
+    """The browser's notes of its tabs' choices, well-formed ones only (the storage is ours, but outlives versions)."""
+    tabs = storage.get(TABS)
+    if not isinstance(tabs, dict):
+        return {}
+    return {tab_id: entry for tab_id, entry in tabs.items()
+            if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], int)
+            and isinstance(entry[1], int | float)}

@@ -9,25 +9,29 @@ from nicegui import Client, app, ui
 from chatapp.app import ChatApp
 from chatapp.services import accounts
 from chatapp.services.users import get_user
+from pages.errors import shows_errors
 from pages.feedback import Failed, attempt
 from pages.frame import frame
 from pages.hooks import hook
-from pages.identity import ACCOUNTS, TAB_USER, remember
+from pages.identity import ACCOUNTS, TAB_USER, choose, remember, tab_account
 from pages.navigation import safe_next
 from pages.timezone import BrowserZone
 
 
 def register(chat: ChatApp) -> None:
     @ui.page('/login')
+    @shows_errors
     async def login_page(client: Client, next: str = '/') -> None:
         target = safe_next(next)
         storage = app.storage.user
         known = dict(storage.get(ACCOUNTS, {}))
         with frame('Log in'), ui.card().classes('glass w-full max-w-md self-center p-6 gap-3'):
             LoginForm(chat, client, storage, target, known)  # built with the page: no empty card while connecting
-        navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
+        navigate = ui.navigate  # see pages.navigation
         await client.connected()
-        if app.storage.tab.get(TAB_USER) is not None and str(app.storage.tab[TAB_USER]) in known:
+        if not client.has_socket_connection:
+            return  # the tab went away before its socket connected (NiceGUI then deletes the page)
+        if tab_account(storage, client) is not None:
             navigate.to(target)  # this tab is signed in already
 
 
@@ -38,7 +42,7 @@ class LoginForm:
         self.chat = chat
         self.storage = storage
         self.target = target
-        self.navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
+        self.navigate = ui.navigate  # see pages.navigation
         self.zone = BrowserZone(client)
         self.client_key = client.request.client.host if client.request and client.request.client else 'unknown'
         ui.label('Welcome back').classes('text-2xl font-bold')
@@ -92,7 +96,6 @@ class LoginForm:
         user = await attempt(self.chat.run(get_user, user_id=user_id))
         if user is None or isinstance(user, Failed):
             return
-        if entry := self.zone.keep_in(self.storage):
-            self.storage.update(entry)
+        self.storage.update({**choose(self.storage, user.id), **self.zone.keep_in(self.storage)})  # one write
         app.storage.tab[TAB_USER] = user.id
         self.navigate.to(self.target)

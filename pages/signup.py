@@ -37,7 +37,7 @@ class SignupForm:
         self.zone = BrowserZone(client)
         self.storage = storage
         self.target = target
-        self.navigate = ui.navigate  # see pages.navigation.NAVIGATE_NOTE
+        self.navigate = ui.navigate  # see pages.navigation
         ui.label('Create your account').classes('text-2xl font-bold')
         self.username = hook(ui.input('Username'), 'signup-username').classes('w-full') \
             .props('autofocus autocomplete=username hint="3-32 characters: a-z, 0-9, _ . -"')

@@ -55,6 +55,21 @@ def test_an_invalid_setting_stops_with_one_clear_line(tmp_path: Path, env: dict[
         assert value not in result.stderr  # a rejected secret is still somebody's secret
 
 
+def test_no_repr_and_no_help_shows_a_secret(tmp_path: Path) -> None:
+    secret = 'the-secret-that-signs-every-session-' + 'x' * 8
+    password_url = 'postgresql+psycopg://chat:database-password@127.0.0.1/chat'
+    settings = Settings(data_dir=tmp_path, secret=secret, database_url=password_url,
+                        redis_url='redis://:redis-password@127.0.0.1:6379/0')
+    assert settings.resolved_secret() == secret
+    for shown in [repr(settings), str(settings), repr(settings.model_dump()['secret'])]:
+        for private in [secret, 'database-password', 'redis-password']:
+            assert private not in shown
+    result = run_chatapp(['--help'], cwd=tmp_path, env={'CHATAPP_SECRET': secret, 'CHATAPP_DATABASE_URL': password_url})
+    assert result.returncode == 0
+    assert secret not in result.stdout + result.stderr
+    assert 'database-password' not in result.stdout + result.stderr
+
+
 def test_the_generated_secret_is_private_and_kept(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / 'data', secret=None)
     first = settings.resolved_secret()
@@ -208,3 +223,72 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize('with_redis', [False, True])
+def test_a_busy_port_stops_at_once_with_one_line(tmp_path: Path, redis_url: str, with_redis: bool) -> None:
+    env = {'CHATAPP_REDIS_URL': redis_url} if with_redis else {}
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_chatapp(['--no-browser', '--port', str(port), '--data-dir', str(tmp_path / 'data')], cwd=tmp_path,
+                             env=env)
+    assert result.returncode == 1
+    assert result.stderr == f'chatapp: cannot listen on 127.0.0.1:{port}: [Errno 98] Address already in use\n'
+    assert not (tmp_path / 'data').exists()  # refused before anything was created
+
+
+def test_a_port_taken_after_the_check_still_ends_the_process(tmp_path: Path, redis_url: str) -> None:
+    """The race: another program takes the port between our check and uvicorn's bind. uvicorn then runs the shutdown
+    handlers, and one that waited on the Redis listener used to keep the process alive, deaf to SIGTERM."""
+    code = 'import sys, chatapp.cli as cli; cli.check_address = lambda host, port: None; cli.run_cli(sys.argv[1:])'
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, '-c', code, '--no-browser', '--port', str(port), '--data-dir',
+                                 str(tmp_path / 'data')], cwd=tmp_path, env=clean_env({'CHATAPP_REDIS_URL': redis_url}),
+                                capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1, result.stderr
+    assert 'address already in use' in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_a_loose_data_folder_is_made_private(tmp_path: Path) -> None:
+    """A folder made by hand, or by an older chatapp, with the usual umask: everyone could read the database."""
+    data_dir = tmp_path / 'data'
+    (data_dir / 'sessions').mkdir(parents=True)
+    loose = [data_dir / 'secret.key', data_dir / 'sessions' / 'storage-user-1.json']
+    for path in loose:
+        path.write_text('{}' if path.suffix == '.json' else 'an-old-secret-that-is-long-enough-' + 'z' * 10)
+    with sqlite3.connect(data_dir / 'chatapp.db') as connection:
+        connection.execute('PRAGMA journal_mode=WAL')
+        connection.execute('CREATE TABLE kept (x INTEGER)')
+    for path in [data_dir, data_dir / 'sessions']:
+        path.chmod(0o755)
+    for path in [*loose, data_dir / 'chatapp.db']:
+        path.chmod(0o644)
+    port = free_port()
+    with started_chatapp(['--no-browser', '--port', str(port), '--data-dir', str(data_dir)], tmp_path,
+                         {'CHATAPP_ARGON2_MEMORY_KIB': '1024'}) as app:
+        app.wait_for_page(f'http://127.0.0.1:{port}/login')
+        modes = {path.relative_to(tmp_path).as_posix(): path.stat().st_mode & 0o777
+                 for path in [data_dir, *data_dir.rglob('*')] if path.name != 'chatapp.out'}
+    assert modes['data'] == 0o700
+    assert modes['data/sessions'] == 0o700
+    others = {name: oct(mode) for name, mode in modes.items() if name not in {'data', 'data/sessions'}}
+    assert {'data/chatapp.db', 'data/secret.key', 'data/sessions/storage-user-1.json'} <= set(others)
+    assert all(mode == '0o600' for mode in others.values()), others  # the WAL and shm files too
+
+
+def test_a_shared_folder_is_refused(tmp_path: Path) -> None:
+    shared = tmp_path / 'shared'
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp: everyone may create files in it, so tightening it would break others
+    result = run_chatapp(['--no-browser', '--port', str(free_port()), '--data-dir', str(shared)], cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f'chatapp: cannot use the data folder {shared}: it is a shared folder')
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert shared.stat().st_mode & 0o7777 == 0o1777
+    assert list(shared.iterdir()) == []

@@ -7,7 +7,6 @@ retry is switched off): it then knows when a gap happened and asks the views to 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 
@@ -66,9 +65,13 @@ class RedisBroker(Broker):
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Python 3.11's asyncio.wait_for can swallow a cancellation that lands inside redis-py's connection
+            # handshake, and the listener then runs on: cancel until it has really stopped.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=0.1)
+            if not task.cancelled():
+                task.exception()  # retrieved, so asyncio does not report it as never retrieved
         self._subscribed = asyncio.Event()
         await self._publisher.aclose()
         await self._subscriber.aclose()
