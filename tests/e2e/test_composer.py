@@ -8,6 +8,7 @@ proof that no message is lost or cut at the keyboard.
 from __future__ import annotations
 
 import json
+import signal
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -125,6 +126,34 @@ def test_a_draft_survives_a_reload(pair: Pair) -> None:
     pair.alice.refresh()
     box = text_field(pair.alice, 'message-input')
     wait(pair.alice, lambda _: box.get_attribute('value') == 'half-written thought', 'the draft did not come back')
+
+
+def test_what_was_typed_while_the_server_restarted_is_still_in_the_box(pair: Pair) -> None:
+    """The server stops while alice types; Enter meanwhile keeps the text (there is no socket to take it); after the
+    restart her page reloads by itself, signed in, with the text still in the box, and it sends once."""
+    box = text_field(pair.alice, 'message-input')
+    box.send_keys('sent before')
+    _press_enter(pair.alice)
+    _wait_for_messages(pair.bob, ['sent before'])
+    pair.alice.execute_script('window.chatappOldPage = true')
+    assert pair.app.process is not None
+    pair.app.process.send_signal(signal.SIGKILL)
+    pair.app.process.wait(timeout=10)
+    box.send_keys('typed while the server was away')
+    wait(pair.alice, lambda d: not d.execute_script('return window.socket.connected'), 'the socket stayed up')
+    _press_enter(pair.alice)  # no socket: the text must stay
+    assert box.get_attribute('value') == 'typed while the server was away'
+
+    again = AppProcess(pair.app.data_dir, pair.app.env, port=pair.app.port)
+    with running_apps(again):
+        wait(pair.alice, lambda d: d.execute_script('return window.chatappOldPage === undefined'),
+             'the page did not reload after the restart', timeout=45)
+        box = text_field(pair.alice, 'message-input')
+        wait(pair.alice, lambda _: box.get_attribute('value') == 'typed while the server was away',
+             'the text typed during the restart is not in the box')
+        _press_enter(pair.alice)
+        _wait_for_messages(pair.bob, ['sent before', 'typed while the server was away'])
+        _wait_for_messages(pair.alice, ['sent before', 'typed while the server was away'])
 
 
 def _press_enter(driver: WebDriver) -> None:
