@@ -126,7 +126,7 @@ class Composer:
     def confirm(self, client: Client, txns: list[str]) -> None:
         """Tell the browser that these sends are stored, so a reload never offers them again."""
         safe = [txn for txn in txns if TXN_PATTERN.fullmatch(txn)]
-        if safe:
+        if safe and not client.is_deleted:  # a closed page has nothing to forget: its tab re-sends, stored once
             client.run_javascript(self._code(_CONFIRM).replace('__TXNS__', json.dumps(safe)))
 
     def _code(self, template: str) -> str:

@@ -32,6 +32,11 @@ RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 one the send shows as failed, with a button to try again."""
 TRANSIENT = 'error'
 """``Failed.code`` of a failure on our side, worth retrying by itself."""
+SHOW_PENDING_AFTER = 0.3
+"""Seconds a send may take before the page shows it as "Sending…" below the messages."""
+CONFIRM_AFTER = 1.0
+"""Seconds between telling the browser which sends are stored (until then a reload would re-send them, which
+stores nothing twice)."""
 
 
 class ChatView(SignedInView):
@@ -47,6 +52,7 @@ class ChatView(SignedInView):
         self._lock = asyncio.Lock()
         self._sending = False
         self._confirmed: list[str] = []
+        self._confirming = False
         self._pending_rows: dict[str, ui.element] = {}
         self._build()
         self.window: MessageWindow[Block] = MessageWindow(self)
@@ -88,7 +94,6 @@ class ChatView(SignedInView):
         """Queue ``text`` (exactly what the box held when Enter was pressed) and send in the background, in order."""
         if self.closed or self.outbox.add(txn, text) is None:
             return
-        self._draw_pending(txn)
         self._start_sending()
 
     async def restore(self) -> None:
@@ -106,15 +111,30 @@ class ChatView(SignedInView):
             background_tasks.create(self._send_all(), name='chat send')
 
     async def _send_all(self) -> None:
+        """Store the queue in order. A send shows as "Sending…" (with everything queued behind it) only when it takes
+        longer than ``SHOW_PENDING_AFTER``: most take milliseconds, and a row drawn and removed for each would cost
+        more server time than the message itself."""
         try:
             while not self.closed and (pending := self.outbox.next()) is not None:
-                self._draw_pending(pending.txn)
-                await self._store(pending)
+                store = asyncio.ensure_future(self._store(pending))
+                done, _ = await asyncio.wait({store}, timeout=SHOW_PENDING_AFTER)
+                if not done:
+                    for waiting in self.outbox:
+                        if waiting.txn not in self._pending_rows:
+                            self._draw_pending(waiting.txn)
+                await store
         finally:
             self._sending = False
-            if self._confirmed:
-                self.composer.confirm(self.client, self._confirmed)
-                self._confirmed = []
+            if self._confirmed and not self._confirming:
+                self._confirming = True
+                background_tasks.create(self._confirm_later(), name='chat confirm')
+
+    async def _confirm_later(self) -> None:
+        """Tell the browser which sends are stored, once for a burst of them (each is one message to the tab)."""
+        await asyncio.sleep(CONFIRM_AFTER)
+        self._confirming = False
+        confirmed, self._confirmed = self._confirmed, []
+        self.composer.confirm(self.client, confirmed)
 
     async def _store(self, pending: Pending) -> None:
         for delay in (*RETRY_DELAYS, None):
