@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shlex
 import sys
 import tempfile
@@ -28,7 +29,7 @@ DOCS = Path(__file__).resolve().parents[1] / 'docs' / 'benchmarks.md'
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='python -m bench', description=__doc__)
     parser.add_argument('scenarios', nargs='?', default=''.join(SCENARIOS),
-                        help='which scenarios, as letters (default: all, abcdefg)')
+                        help=f'which scenarios, as letters (default: all, {"".join(SCENARIOS)})')
     parser.add_argument('--smoke', action='store_true', help='tiny counts: checks the tool, measures nothing')
     parser.add_argument('--postgres-url', default=DEFAULT_POSTGRES, help='PostgreSQL server for scenario f')
     parser.add_argument('--redis-url', default=DEFAULT_REDIS, help='Redis for scenario f')
@@ -62,6 +63,7 @@ async def run(services: Services, names: str, scale: Scale = FULL) -> dict[str, 
     """Run ``names`` in order (f compares with b, g with a, when they ran before); print each row at once."""
     rows: dict[str, Row] = {}
     for name in names:
+        load = round(os.getloadavg()[0], 2)  # other work on the machine skews every figure: say how much there was
         started = time.perf_counter()
         try:
             row = await SCENARIOS[name](services, scale, rows)
@@ -70,7 +72,7 @@ async def run(services: Services, names: str, scale: Scale = FULL) -> dict[str, 
                 raise
             traceback.print_exc()
             row = {'error': f'{type(error).__name__}: {error}'}
-        rows[name] = {**row, 'seconds': round(time.perf_counter() - started, 1)}
+        rows[name] = {**row, 'seconds': round(time.perf_counter() - started, 1), 'load_before': load}
         print(json_line(name, rows[name]), flush=True)
     return rows
 

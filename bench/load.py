@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bench.measure import Deliveries
 from bench.person import Person
 from bench.seed import Pair
+from bench.tab import loopback
 
 SIGN_INS_AT_ONCE = 4
 DRAIN_SECONDS = 10.0
@@ -25,14 +26,16 @@ class Chat:
 
 
 async def open_chats(pairs: Sequence[Pair], urls: Sequence[str], deliveries: Deliveries) -> list[Chat]:
-    """Each pair's people sign in and open their chat: ``a`` on the first process, ``b`` on the last."""
+    """Each pair's people sign in and open their chat: ``a`` on the first process, ``b`` on the last; each person
+    from a loopback address of their own."""
     gate = asyncio.Semaphore(SIGN_INS_AT_ONCE)
 
     async def open_one(person: Person, peer: str) -> None:
         async with gate:
             await person.open_chat(peer)
 
-    chats = [Chat(Person(urls[0], pair.a), Person(urls[-1], pair.b)) for pair in pairs]
+    chats = [Chat(Person(urls[0], pair.a, loopback(2 * i)), Person(urls[-1], pair.b, loopback(2 * i + 1)))
+             for i, pair in enumerate(pairs)]
     await asyncio.gather(*(open_one(person, peer) for chat in chats
                            for person, peer in ((chat.a, chat.b.username), (chat.b, chat.a.username))))
     for chat in chats:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from urllib.parse import quote
 
@@ -11,12 +12,18 @@ from bench.tab import Browser
 MARK = 'bench'
 
 
+def composed(text: str) -> dict[str, str]:
+    """What the composer's Enter (or its send button) emits: the text and a transaction id of the browser's making
+    (22 characters of [A-Za-z0-9_-]), fresh for every message."""
+    return {'text': text, 'txn': secrets.token_urlsafe(16)}
+
+
 class Person:
     """Signs in through the login page and chats through the chat page's input, like a person at a keyboard."""
 
-    def __init__(self, base_url: str, username: str) -> None:
+    def __init__(self, base_url: str, username: str, source: str | None = None) -> None:
         self.username = username
-        self.browser = Browser(base_url)
+        self.browser = Browser(base_url, source)
         self.tab = self.browser.tab()
 
     async def log_in(self, then: str = '/', password: str = PASSWORD) -> None:
@@ -33,10 +40,12 @@ class Person:
         await self.tab.wait_for('message-input')
 
     async def send(self, text: str) -> float:
-        """Type ``text`` and press Enter; returns the moment Enter was pressed (``perf_counter``)."""
-        await self.tab.type('message-input', text)
+        """Press Enter with ``text`` in the box; returns the moment Enter was pressed (``perf_counter``).
+
+        The composer's ``<textarea>`` is the browser's alone (no value updates): Enter sends one event carrying the
+        whole text and a fresh transaction id."""
         pressed = time.perf_counter()
-        await self.tab.press_enter('message-input')
+        await self.tab.emit('message-input', 'keydown', composed(text), key='enter')
         return pressed
 
     async def close(self) -> None:

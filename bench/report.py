@@ -57,6 +57,14 @@ TARGETS: dict[str, Target] = {
     'g': Target('a during 20 logins/s', 'p99 <= 2x a',
                 ('sent', 'lost', 'p50_ms', 'p99_ms', 'p99_vs_a', 'logins', 'login_p50_ms', 'login_p99_ms'),
                 lambda r: None if 'p99_vs_a' not in r else r['p99_vs_a'] <= 2),
+    'h': Target('flood: 50 pairs at 100 msg/s while one client sends 3,000 messages and 3,000 clicks at once',
+                'p99 <= 2x without the flood; 0 lost; the flood stores no more than its rate limit allows',
+                ('sent', 'lost', 'duplicated', 'p50_ms', 'p99_ms', 'alone_p50_ms', 'alone_p99_ms', 'p99_vs_alone',
+                 'flood_messages', 'flood_clicks', 'flood_unsent', 'flood_send_seconds', 'flood_closed_after_s',
+                 'flood_stored', 'flood_allowed', 'server_cpu_ms_per_msg'),
+                lambda r: None if 'p99_vs_alone' not in r else (
+                    r['lost'] == 0 and r['duplicated'] == 0 and r['p99_vs_alone'] <= 2
+                    and r['flood_stored'] <= r.get('flood_allowed', r['flood_stored']))),
 }
 
 
@@ -76,8 +84,10 @@ def machine() -> str:
 
 def markdown(rows: dict[str, Row], command: str, note: str) -> str:
     lines = [f'### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC{f": {note}" if note else ""}', '',
-             f'- Command: `{command}`', f'- Machine: {machine()}', '',
-             '| scenario | target | met | figures |', '|---|---|---|---|']
+             f'- Command: `{command}`', f'- Machine: {machine()}']
+    if loads := [f'{name} {row["load_before"]}' for name, row in rows.items() if 'load_before' in row]:
+        lines.append(f'- Load average (1 min) before each scenario: {", ".join(loads)}')
+    lines += ['', '| scenario | target | met | figures |', '|---|---|---|---|']
     for name, row in rows.items():
         target = TARGETS[name]
         met = {True: 'yes', False: '**no**', None: 'n/a'}[_met(name, row)]

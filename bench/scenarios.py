@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from bench import seed
+from bench.flood import flooder as flood_client
 from bench.load import Chat, close_all, closed_loop, open_chats, open_loop
 from bench.measure import Deliveries, latency_figures
 from bench.person import Person
 from bench.server import AppProcess
 from bench.setup import Services, World, measured, running, world
+from chatapp.security.limiter import parse_rates
 from chatapp.services import conversations
 from chatapp.services.users import find_by_username
+from chatapp.settings import Settings
 
 Row = dict[str, Any]
 
@@ -41,14 +46,19 @@ class Scale:
     e_history: int = 100_000
     e_repeats: int = 20
     g_logins_per_second: float = 20
+    h_pairs: int = 50
+    h_rate: float = 100
+    h_seconds: float = 30
+    h_flood_messages: int = 3000
+    h_flood_clicks: int = 3000
     settle_seconds: float = 12
     """Long enough for NiceGUI to delete the login pages people navigated away from (reconnect timeout 10 s)."""
 
 
 FULL = Scale()
 SMOKE = Scale(a_messages=10, warmup_messages=2, b_pairs=2, b_rate=20, b_seconds=1, c_seconds=1, d_pairs=3, d_rate=20,
-              d_seconds=1, d_history=50, e_history=300, e_repeats=2, g_logins_per_second=5,
-              settle_seconds=0.5)
+              d_seconds=1, d_history=50, e_history=300, e_repeats=2, g_logins_per_second=5, h_pairs=2,
+              h_rate=10, h_seconds=2, h_flood_messages=300, h_flood_clicks=300, settle_seconds=0.5)
 
 
 async def scenario_a(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
@@ -237,9 +247,54 @@ async def scenario_g(services: Services, scale: Scale, earlier: dict[str, Row]) 
     return row
 
 
+async def scenario_h(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
+    """Flood: 50 pairs at 100 messages a second in all while one signed-in client sends 3,000 messages and 3,000
+    clicks as fast as its socket takes them, after the same 50 pairs alone (the baseline). Both on a fresh app with
+    the app's default limits, which are what this measures: the honest pairs' latency, what of the flood was stored,
+    and whether the flooding socket was closed."""
+    alone = await _flood_run(services, scale, 'h-alone', flood=False)
+    flooded = await _flood_run(services, scale, 'h', flood=True)
+    row = {**flooded, **_named('alone', {key: alone[key] for key in ('lost', 'duplicated', 'p50_ms', 'p99_ms')})}
+    if row['p99_ms'] is not None and alone['p99_ms']:
+        row['p99_vs_alone'] = round(row['p99_ms'] / alone['p99_ms'], 2)
+    return row
+
+
 Scenario = Callable[[Services, Scale, dict[str, Row]], Awaitable[Row]]
 SCENARIOS: dict[str, Scenario] = {'a': scenario_a, 'b': scenario_b, 'c': scenario_c, 'd': scenario_d,
-                                  'e': scenario_e, 'f': scenario_f, 'g': scenario_g}
+                                  'e': scenario_e, 'f': scenario_f, 'g': scenario_g, 'h': scenario_h}
+
+
+async def _flood_run(services: Services, scale: Scale, label: str, *, flood: bool) -> Row:
+    """Scenario h's honest pairs at ``h_rate``, with the flooding client (``bench/flood.py``) going at the moment
+    their load starts, or without it."""
+    w = world(services, label)
+    pairs, flooding = w.seed(lambda runner: (seed.make_pairs(runner, scale.h_pairs),
+                                             seed.make_pairs(runner, 1, prefix='flood')[0]))
+    count = int(scale.h_rate * scale.h_seconds)
+    report: Row = {}
+    with running(services, w, default_limits=True) as apps:
+        url = apps[0].base_url
+        deliveries = Deliveries()
+        chats = await open_chats(pairs, [url], deliveries)
+        try:
+            await _warm_up(chats, deliveries, scale)
+            async with AsyncExitStack() as stack:
+                flooder = await stack.enter_async_context(
+                    flood_client(url, flooding.a, flooding.b, scale.h_flood_messages, scale.h_flood_clicks)) \
+                    if flood else None
+                with measured(services, apps, label), cpu_use(apps[0]) as cpu:
+                    started = time.perf_counter()
+                    if flooder is not None:
+                        await flooder.go()
+                    await open_loop(chats, deliveries, scale.h_rate, count, label)
+                if flooder is not None:  # its page stays open until the app has stored what it will of the flood
+                    stored = await asyncio.to_thread(w.seed, lambda runner: seed.settled_count(runner, flooding.a))
+                    report = {**_named('flood', await flooder.stop()), 'flood_stored': stored,
+                              'flood_allowed': messages_allowed(time.perf_counter() - started)}
+        finally:
+            await close_all(chats)
+    return {**deliveries.summary(), **cpu.per_message(len(deliveries.arrived)), **report}
 
 
 async def _pairs_at_rate(services: Services, w: World, label: str, *, pairs: int, rate: float, count: int,
@@ -285,6 +340,13 @@ def cpu_use(app: AppProcess) -> Iterator[CpuUse]:
         yield use
     finally:
         use.server, use.tool = app.cpu_seconds() - server, time.process_time() - tool
+
+
+def messages_allowed(seconds: float) -> int:
+    """The most messages one account can store in ``seconds`` under the app's default message limit: each rate
+    lets its count through at once, then one every interval (GCRA, ``chatapp.security.limiter``)."""
+    rates = parse_rates(Settings.model_fields['limit_messages'].default)
+    return min((rate.count + math.floor(seconds / rate.interval) for rate in rates), default=sys.maxsize)
 
 
 def _history_pair(runner: Any, count: int) -> seed.Pair:

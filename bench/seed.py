@@ -5,11 +5,12 @@ the service one message at a time would take minutes and measure nothing the sce
 from __future__ import annotations
 
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import create_engine, insert, text, update
+from sqlalchemy import create_engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlmodel import col
 
@@ -89,6 +90,28 @@ def make_history(runner: ServiceRunner, pair: Pair, count: int, batch: int = 5_0
         connection.execute(update(Conversation).where(col(Conversation.id) == info.conversation_id)
                            .values(last_seq=count))
     return info.conversation_id
+
+
+def messages_sent_by(runner: ServiceRunner, username: str) -> int:
+    """How many messages ``username`` has stored, in all conversations."""
+    user = runner.run_sync(lambda tx: find_by_username(tx.session, username))[0]
+    assert user is not None
+    with runner.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(Message)
+                                      .where(col(Message.sender_id) == user.id)).scalar_one())
+
+
+def settled_count(runner: ServiceRunner, username: str, quiet: float = 2.0, at_most: float = 60.0) -> int:
+    """``messages_sent_by`` once it has not changed for ``quiet`` seconds (the app still storing a backlog), or after
+    ``at_most`` seconds. Blocks: run it in a thread."""
+    deadline = time.monotonic() + at_most
+    count = messages_sent_by(runner, username)
+    steady_since = time.monotonic()
+    while time.monotonic() < min(deadline, steady_since + quiet):
+        time.sleep(quiet / 10)
+        if (now := messages_sent_by(runner, username)) != count:
+            count, steady_since = now, time.monotonic()
+    return count
 
 
 def _signup(runner: ServiceRunner, name: str) -> int:

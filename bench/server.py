@@ -16,9 +16,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from chatapp.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 START_SECONDS = 60
 STOP_SECONDS = 10
+
+LIFTED_LIMITS: dict[str, str] = {
+    **{f'CHATAPP_LIMIT_{rule}{scope}': 'off' for rule in ('MESSAGES', 'FRIEND_REQUESTS', 'FRIEND_ANSWERS', 'SEARCHES')
+       for scope in ('', '_PER_ADDRESS')},
+    'CHATAPP_LIMIT_SIGNUPS_PER_ADDRESS': 'off',
+    'CHATAPP_SOCKET_EVENTS_PER_SECOND': '1000000',
+}
+"""The app's protections against one account or one socket sending too much, set far above what any scenario sends:
+every scenario runs with these except the flood (h), which measures the defaults. The one place they are set."""
+
+
+def lifted_limits() -> dict[str, str]:
+    """``LIFTED_LIMITS``, checked against the app's settings both ways: a limit renamed or added in the app would
+    otherwise stay on, unnoticed, and throttle the load it was lifted for."""
+    known = {f'CHATAPP_{name.upper()}' for name in Settings.model_fields}
+    if unknown := sorted(set(LIFTED_LIMITS) - known):
+        raise AppFailed(f'bench.server.LIFTED_LIMITS names settings the app does not have: {", ".join(unknown)}')
+    if unlifted := sorted(name for name in known - set(LIFTED_LIMITS) if name.startswith('CHATAPP_LIMIT_')):
+        raise AppFailed(f'the app has limits that bench.server.LIFTED_LIMITS does not lift: {", ".join(unlifted)}')
+    return dict(LIFTED_LIMITS)
 
 
 class AppFailed(RuntimeError):

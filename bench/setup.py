@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench import seed
-from bench.server import AppProcess, random_secret
+from bench.server import AppProcess, lifted_limits, random_secret
 from chatapp.services.tx import ServiceRunner
 from chatapp.settings import Settings
 
@@ -76,12 +76,15 @@ def measured(services: Services, apps: list[AppProcess], name: str) -> Iterator[
 
 
 @contextmanager
-def running(services: Services, w: World, count: int = 1) -> Iterator[list[AppProcess]]:
-    """``count`` app processes on ``w``'s database; with several, they share one Redis under a fresh prefix."""
+def running(services: Services, w: World, count: int = 1, *, default_limits: bool = False) \
+        -> Iterator[list[AppProcess]]:
+    """``count`` app processes on ``w``'s database; with several, they share one Redis under a fresh prefix. The
+    app's rate limits are lifted (``bench.server.LIFTED_LIMITS``) unless ``default_limits``."""
     if count > 1 and not services.redis_url:
         raise RuntimeError('several processes need --redis-url')
     prefix = f'chatapp-bench-{uuid.uuid4().hex[:8]}'
-    env = {'CHATAPP_SECRET': w.settings.resolved_secret(), 'CHATAPP_DATABASE_URL': w.settings.resolved_database_url}
+    env = {} if default_limits else lifted_limits()
+    env |= {'CHATAPP_SECRET': w.settings.resolved_secret(), 'CHATAPP_DATABASE_URL': w.settings.resolved_database_url}
     if count > 1:
         env |= {'CHATAPP_REDIS_URL': str(services.redis_url), 'CHATAPP_REDIS_PREFIX': prefix}
     apps = [AppProcess(w.settings.data_dir / f'app{i}', env) for i in range(count)]

@@ -35,17 +35,28 @@ UpdateHook = Callable[[str, Element, float], None]
 """Called with (element id, element, arrival time) for every element an ``update`` brings."""
 
 
-class Browser:
-    """One person's browser: a cookie jar and the tabs that share it. Traffic only to 127.0.0.1."""
+def loopback(n: int, network: int = 1) -> str:
+    """The ``n``-th address of 127.``network``.0.0/16, a source address of its own for one simulated person: the app
+    counts some limits per client address, and people do not share one (their traffic stays on this machine)."""
+    if not 0 <= n < 254 * 256:
+        raise ValueError(f'no loopback address number {n}')
+    return f'127.{network}.{n // 254}.{n % 254 + 1}'
 
-    def __init__(self, base_url: str) -> None:
+
+class Browser:
+    """One person's browser: a cookie jar and the tabs that share it. Traffic only to 127.0.0.1, from ``source``
+    (an address of the loopback network; default 127.0.0.1)."""
+
+    def __init__(self, base_url: str, source: str | None = None) -> None:
         if urlparse(base_url).hostname != '127.0.0.1':
             raise ValueError('the load tool talks to 127.0.0.1 only')
+        if source is not None and not source.startswith('127.'):
+            raise ValueError('the load tool sends from loopback addresses only')
         self.base_url = base_url.rstrip('/')
         # unsafe=True: keep cookies for an IP address. force_close: with keep-alive, aiohttp let a websocket share a
         # pooled connection that its idle-connection cleanup then closed, some 15 s later, under the socket.
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
-                                          connector=aiohttp.TCPConnector(force_close=True, limit=0),
+        connector = aiohttp.TCPConnector(force_close=True, limit=0, local_addr=(source, 0) if source else None)
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), connector=connector,
                                           timeout=aiohttp.ClientTimeout(total=None, sock_connect=WAIT_SECONDS))
 
     def tab(self) -> Tab:
@@ -64,10 +75,15 @@ class Tab:
         self.page: Page | None = None
         self.connected = False
         self.drops = 0
+        """How often the socket was closed by anyone but this tab."""
+        self.dropped_at: float | None = None
+        """When the server (or the network) last closed the socket (``perf_counter``)."""
+        self.reconnects = True
+        """What ``nicegui.js`` does after a drop; a flooding client that the server shut out does not."""
         self.loads = 0
         """Pages loaded so far: an element id means the same element only within one load."""
-        """How often the socket was closed by anyone but this tab."""
         self.hooks: list[UpdateHook] = []
+        self._shut = asyncio.Event()  # set when anyone but this tab closes the socket
         self._socket: socketio.AsyncClient | None = None
         self._changed = asyncio.Condition()
         self._next_message_id = 0
@@ -141,13 +157,15 @@ class Tab:
         kind = next(e['type'] for e in element.get('events', []) if e['type'].startswith('update:'))
         await self._emit(element_id, listener(element, kind), text)
 
-    async def press_enter(self, testid: str) -> None:
-        element_id, element = await self.wait_for(testid)
-        await self._emit(element_id, listener(element, 'keydown', 'enter'), {'key': 'Enter'})
-
     async def click(self, testid: str) -> None:
         element_id, element = await self.wait_for(testid)
         await self._emit(element_id, listener(element, 'click'), {})
+
+    async def emit(self, testid: str, kind: str, arg: Any, key: str | None = None) -> None:
+        """Send ``arg`` as the one argument of ``testid``'s ``kind`` listener (``key``: of a key listener), as an
+        element's own script does with ``emit(arg)``."""
+        element_id, element = await self.wait_for(testid)
+        await self._emit(element_id, listener(element, kind, key), arg)
 
     async def wait_for(self, testid: str, within: float = WAIT_SECONDS) -> tuple[int, Element]:
         """The element ``testid`` once the page shows it."""
@@ -182,13 +200,32 @@ class Tab:
 
     # --- the socket ------------------------------------------------------------------------------------------------
 
+    async def send_event(self, element_id: int, listener_id: str, arg: Any) -> None:
+        """One ``event`` message now, ``args`` as ``nicegui.js``'s ``stringifyEventArgs`` makes them (a list of JSON
+        texts); ``PageError`` when the socket is closed."""
+        if not self.connected or self._socket is None or self.page is None:
+            raise PageError('no page is connected')
+        text = json.dumps(arg, separators=(',', ':'))  # compact, like JSON.stringify
+        await self._socket.emit('event', {'id': element_id, 'client_id': self.page.query['client_id'],
+                                          'listener_id': listener_id, 'args': [text]})
+
+    async def flushed(self, within: float) -> int:
+        """Wait until every event sent so far has left this tab (python-engineio queues each emit at once and writes
+        them as fast as the socket takes them), the server closed the socket, or ``within`` seconds passed; returns
+        how many events never left."""
+        if self._socket is None:
+            return 0
+        queue = self._socket.eio.queue
+        waits = {asyncio.ensure_future(queue.join()), asyncio.ensure_future(self._shut.wait())}
+        await asyncio.wait(waits, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
+        return queue.qsize()
+
     async def _emit(self, element_id: int, listener_id: str, arg: Any) -> None:
         if not self.connected:  # reconnecting: a browser queues the event until the socket is back
             await self.wait_until(lambda _: self.connected, what='the socket to reconnect')
-        if self._socket is None or self.page is None:
-            raise PageError('no page is connected')
-        await self._socket.emit('event', {'id': element_id, 'client_id': self.page.query['client_id'],
-                                          'listener_id': listener_id, 'args': [json.dumps(arg)]})
+        await self.send_event(element_id, listener_id, arg)
 
     def _handler(self, event: str) -> Callable[[Any], Any]:
         async def handle(message: Any = None) -> None:
@@ -231,8 +268,11 @@ class Tab:
         """The server or the network closed the socket (not this tab): count it and reconnect."""
         if reason != 'client disconnect':
             self.drops += 1
+            self.dropped_at = time.perf_counter()
+            self._shut.set()
             self.connected = False
-            self._reconnection = asyncio.create_task(self._reconnect())
+            if self.reconnects:
+                self._reconnection = asyncio.create_task(self._reconnect())
 
     async def _notify(self) -> None:
         async with self._changed:

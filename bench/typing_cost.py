@@ -52,17 +52,18 @@ def measure(folder: Path, messages: int, cps: float) -> dict[str, float | int]:
             _frames_sent(driver)
             seconds = messages * len(MESSAGE) / cps
             idle = _cpu(app, lambda: time.sleep(seconds))
-            _frames_sent(driver)
             typed = _cpu(app, lambda: _type(box, messages, cps))
             typed_frames = _frames_sent(driver)
             pasted = _cpu(app, lambda: _paste(driver, messages, seconds))
             pasted_frames = _frames_sent(driver)
         finally:
             driver.quit()
+    idle_rate = idle[0] / idle[1]  # CPU seconds per second of an idle server with the page open
     return {
         'messages': messages, 'characters_per_message': len(MESSAGE), 'typing_cps': cps,
-        'server_cpu_ms_per_typed_message': round((typed - idle) / messages * 1000, 2),
-        'server_cpu_ms_per_pasted_message': round((pasted - idle) / messages * 1000, 2),
+        'idle_server_cpu_ms_per_s': round(idle_rate * 1000, 2),
+        'server_cpu_ms_per_typed_message': round((typed[0] - idle_rate * typed[1]) / messages * 1000, 2),
+        'server_cpu_ms_per_pasted_message': round((pasted[0] - idle_rate * pasted[1]) / messages * 1000, 2),
         'frames_sent_per_typed_message': round(typed_frames / messages, 1),
         'frames_sent_per_pasted_message': round(pasted_frames / messages, 1),
     }
@@ -86,10 +87,11 @@ def _paste(driver: WebDriver, messages: int, seconds: float) -> None:
     time.sleep(max(0.0, seconds - (time.monotonic() - start)))  # the same wall time as the idle and typed phases
 
 
-def _cpu(app: AppProcess, phase: object) -> float:
-    before = app.cpu_seconds()
+def _cpu(app: AppProcess, phase: object) -> tuple[float, float]:
+    """The app's CPU seconds during ``phase``, and the phase's wall seconds."""
+    before, start = app.cpu_seconds(), time.monotonic()
     phase()  # type: ignore[operator]
-    return app.cpu_seconds() - before
+    return app.cpu_seconds() - before, time.monotonic() - start
 
 
 def _frames_sent(driver: WebDriver) -> int:

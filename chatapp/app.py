@@ -18,6 +18,7 @@ from chatapp.db import make_engine, migrate
 from chatapp.realtime import Hub
 from chatapp.security import PasswordHasher, SecurityHeaders
 from chatapp.security.limits import make_limits
+from chatapp.security.socket_gate import SocketGate
 from chatapp.services.tx import Deps, ServiceRunner
 from chatapp.settings import Settings
 
@@ -53,7 +54,9 @@ def create_app(settings: Settings) -> ChatApp:
     _check_socket_origin(settings)
     from chatapp.security.socket_guard import install_socket_guard
 
-    install_socket_guard(settings)  # a page answers only to its browser's own sockets, each within a budget
+    guard = install_socket_guard(settings)  # a page answers only to its browser's own sockets, each within a budget
+    app.add_middleware(SocketGate, rate=guard.budget.rate, burst=guard.budget.burst,
+                       close_after=guard.budget.close_after, refusals=lambda: guard.refusals)
     app.add_middleware(SecurityHeaders)
     health.register(engine, settings.redis_url)  # GET /healthz: 200 or 503, for load balancers
 

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from nicegui import Client, core
+from nicegui import Client, background_tasks, core
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from chatapp.security.socket_budget import SocketBudget, Verdict
@@ -51,8 +51,15 @@ def install_socket_guard(settings: Settings) -> SocketGuard:
                          ('disconnect', guard.disconnect), *((name, guard.message) for name in MESSAGES)):
         original = getattr(handlers[name], ORIGINAL, handlers[name])
         core.sio.on(name, _wrap(method, name, original))
-    packets = core.sio.eio.handlers['message']  # engine.io hands socket.io each packet to decode here
-    core.sio.eio.on('message', _wrap(guard.packet, 'packet', getattr(packets, ORIGINAL, packets)))
+    connection_handlers: tuple[tuple[str, Callable[..., Awaitable[Any]]], ...] = (
+        ('message', guard.packet), ('disconnect', guard.connection_closed))
+    for name, connection_method in connection_handlers:
+        original = core.sio.eio.handlers[name]  # engine.io hands socket.io each packet to decode here
+        core.sio.eio.on(name, _wrap(connection_method, name, getattr(original, ORIGINAL, original)))
+    # Each packet is budgeted where it is read, before anything else is spent on it: engine.io would otherwise make
+    # a task per packet first (a flood of thousands of packets read at once filled the event loop with them and
+    # held everyone's messages back). socket.io still runs each event's handler in a task of its own.
+    core.sio.eio.async_handlers = False
     core.app.state.socket_guard = guard
     return guard
 
@@ -69,13 +76,34 @@ class SocketGuard:
         self._closing: set[str] = set()
 
     async def packet(self, original: Handler, _: str, eio_sid: str, data: Any) -> None:
-        """A raw packet of an engine.io connection. socket.io logs a traceback for one it cannot decode; a browser
-        never sends such a packet, so its sender's connection is closed (a script would otherwise send thousands)."""
+        """A raw packet of an engine.io connection, charged to that connection's budget before it is decoded; a
+        connection that keeps sending over its budget is closed. socket.io logs a traceback for a packet it cannot
+        decode; a browser never sends one, so its sender's connection is closed too."""
+        if eio_sid in self._closing:
+            return  # read after the connection was condemned: not even decoded
+        verdict = self.budget.charge(eio_sid)
+        if verdict is not Verdict.PASS:
+            self.refusals.refuse('over-budget')
+            if verdict is Verdict.CLOSE:
+                self.refusals.refuse('closed-flood')
+                self._condemn(eio_sid)
+            return
         try:
             await _call(original, eio_sid, data)
         except Exception:
             self.refusals.refuse('malformed-packet')
-            await core.sio.eio.disconnect(eio_sid)
+            self._condemn(eio_sid)
+
+    async def connection_closed(self, original: Handler, _: str, eio_sid: str, *args: Any) -> None:
+        """The engine.io connection ended: forget its budget."""
+        self.budget.forget(eio_sid)
+        self._closing.discard(eio_sid)
+        await _call(original, eio_sid, *args)
+
+    def _condemn(self, eio_sid: str) -> None:
+        """Close the connection from a task of its own: this runs inside the connection's reader."""
+        self._closing.add(eio_sid)
+        background_tasks.create(core.sio.eio.disconnect(eio_sid), name='close a flooding socket')
 
     async def connect(self, original: Handler, _: str, sid: str, environ: dict[str, Any], auth: Any = None,
                       *__: Any) -> Any:
@@ -91,7 +119,7 @@ class SocketGuard:
             raise Refused('Implicit handshake failed') from None
 
     async def handshake(self, original: Handler, _: str, sid: str, *args: Any) -> bool:
-        if not await self._within_budget(sid) or not self._may_handshake(sid, args[0] if len(args) == 1 else None):
+        if not self._open(sid) or not self._may_handshake(sid, args[0] if len(args) == 1 else None):
             return False
         try:
             return bool(await _call(original, sid, args[0]))
@@ -100,14 +128,12 @@ class SocketGuard:
             return False
 
     async def disconnect(self, original: Handler, _: str, sid: str, *__: Any) -> None:
-        self.budget.forget(sid)
         self.log_budget.forget(sid)
-        self._closing.discard(sid)
         await _call(original, sid)
 
     async def message(self, original: Handler, name: str, sid: str, *args: Any) -> None:
         """An ``event``, ``javascript_response``, ``ack`` or ``log``: handled only on the page's own socket."""
-        if not await self._within_budget(sid):
+        if not self._open(sid):
             return
         msg: Any = args[0] if len(args) == 1 else None
         if not well_formed(name, msg):
@@ -134,21 +160,10 @@ class SocketGuard:
         except Exception:  # what NiceGUI could not parse (bad JSON, an unknown listener): no traceback per message
             self.refusals.refuse('malformed')
 
-    async def _within_budget(self, sid: str) -> bool:
-        """Charge one message to ``sid``; close the socket once it keeps sending over its budget."""
-        if _simulated(sid):
-            return True
-        if sid in self._closing or not core.sio.manager.is_connected(sid, '/'):
-            return False  # queued before the socket closed: nobody is listening for the answer
-        verdict = self.budget.charge(sid)
-        if verdict is Verdict.PASS:
-            return True
-        self.refusals.refuse('over-budget')
-        if verdict is Verdict.CLOSE:
-            self._closing.add(sid)
-            self.refusals.refuse('closed-flood')
-            await _close(sid)
-        return False
+    @staticmethod
+    def _open(sid: str) -> bool:
+        """False for a message read before its socket closed: nobody is listening for the answer."""
+        return _simulated(sid) or core.sio.manager.is_connected(sid, '/')
 
     def _may_handshake(self, sid: str, data: Any) -> bool:
         """Whether ``sid`` may handshake the page ``data`` names: only with the session cookie of the browser whose
@@ -183,15 +198,6 @@ def _simulated(sid: str) -> bool:
     """NiceGUI's user simulation makes socket ids starting ``test-`` and has no environ; engine.io never makes one
     like that, so no network socket passes for simulated."""
     return sid.startswith('test-')
-
-
-async def _close(sid: str) -> None:
-    """Close the socket and its engine.io connection: closing only the socket.io namespace would let the same
-    connection connect again at once."""
-    eio_sid = core.sio.manager.eio_sid_from_sid(sid, '/')
-    await core.sio.disconnect(sid)
-    if eio_sid is not None:
-        await core.sio.eio.disconnect(eio_sid)
 
 
 def _wrap(method: Callable[..., Awaitable[Any]], name: str, original: Handler) -> Handler:

@@ -1,5 +1,6 @@
 """The load tool's smoke run: every scenario at tiny counts against real app processes (PostgreSQL and Redis for
-the two-process one), so the tool never rots. It asserts what was delivered, never how fast."""
+the two-process one), so the tool never rots. It asserts what was delivered, never how fast; and that the flood
+scenario's flooder, on the app's default limits, stored no more than they allow."""
 
 from __future__ import annotations
 
@@ -35,5 +36,9 @@ async def test_every_scenario_delivers_each_message_once(tmp_path: Path, redis_u
     assert rows['d']['open_pages'] == 2 * SMOKE.d_pairs and rows['d']['messages_shown_min'] >= 50
     assert rows['e']['open_p50_ms'] is not None and rows['e']['previous_p50_ms'] is not None
     assert rows['g']['logins'] == int(SMOKE.g_logins_per_second * SMOKE.a_messages / 20)
+    flood = rows['h']  # the honest pairs lost nothing (above); the flooder got no more than the default limit allows
+    assert (flood['alone_lost'], flood['alone_duplicated']) == (0, 0), flood
+    assert flood['flood_messages'] == SMOKE.h_flood_messages > flood['flood_allowed'], flood
+    assert 0 < flood['flood_stored'] <= flood['flood_allowed'], flood
     table = markdown(rows, 'python -m bench --smoke', 'smoke')
     assert all(f'| {name}. ' in table for name in names)
