@@ -32,6 +32,8 @@ RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 one the send shows as failed, with a button to try again."""
 TRANSIENT = 'error'
 """``Failed.code`` of a failure on our side, worth retrying by itself."""
+MAX_UNSENT = 50
+"""Sends a view holds that are not stored yet (queued or failed)."""
 SHOW_PENDING_AFTER = 0.3
 """Seconds a send may take before the page shows it as "Sending…" below the messages."""
 CONFIRM_AFTER = 1.0
@@ -92,9 +94,14 @@ class ChatView(SignedInView):
 
     def send(self, text: str, txn: str) -> None:
         """Queue ``text`` (exactly what the box held when Enter was pressed) and send in the background, in order."""
-        if self.closed or self.outbox.add(txn, text) is None:
+        if self.closed:
             return
-        self._start_sending()
+        if len(self.outbox) >= MAX_UNSENT:  # each failed send is a row on the page: a script must not pile them up
+            self.composer.show_problem(f'{MAX_UNSENT} messages are not sent yet. Retry or discard some first; '
+                                       'this one comes back when you reload the page.')
+            return
+        if self.outbox.add(txn, text) is not None:
+            self._start_sending()
 
     async def restore(self) -> None:
         """After the page is built: the browser's draft goes back into the box, and sends it never saw confirmed

@@ -22,6 +22,7 @@ from chatapp.broker.redis import RedisBroker
 from chatapp.schemas import UserPublic
 from chatapp.services import conversations, friendships
 from pages.chat.bubble import Block
+from pages.chat.view import MAX_UNSENT
 from pages.chat.window import MAX_SHOWN
 from pages.timezone import ASK_BROWSER, stamp
 from tests.factories import make_friends, make_user
@@ -417,3 +418,15 @@ async def test_after_a_long_outage_the_view_says_how_many_new_messages_it_skippe
 
 def _visible(user: User, marker: str) -> bool:
     return any(element.visible for element in user.find(marker=marker).elements)
+
+
+async def test_unsent_messages_are_bounded(user: User, chat: ChatApp) -> None:
+    await _pair(chat)
+    await signed_in(user, 'alice', '/chat/bob')
+    for _ in range(MAX_UNSENT):
+        await send(user, ' ')  # each refused by the server, each kept with Retry and Discard
+    await user.should_see(marker='pending-retry')
+    assert len(user.find(marker='pending-message').elements) == MAX_UNSENT
+    await send(user, 'one too many')
+    await user.should_see(f'{MAX_UNSENT} messages are not sent yet.')
+    assert len(user.find(marker='pending-message').elements) == MAX_UNSENT
