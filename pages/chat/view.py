@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from nicegui import background_tasks, ui
 
 from chatapp.app import ChatApp
+from chatapp.errors import Invalid
 from chatapp.events import Event, FriendshipChanged, MessagePosted
 from chatapp.schemas import ChatInfo, MessageData
 from chatapp.services import conversations
@@ -95,6 +96,11 @@ class ChatView(SignedInView):
     def send(self, text: str, txn: str) -> None:
         """Queue ``text`` (exactly what the box held when Enter was pressed) and send in the background, in order."""
         if self.closed:
+            return
+        try:  # the browser checked already; a forged event's text is checked here, before it takes any room
+            text = conversations.message_text(text)
+        except Invalid as problem:
+            self.composer.show_problem(str(problem))
             return
         if len(self.outbox) >= MAX_UNSENT:  # each failed send is a row on the page: a script must not pile them up
             self.composer.show_problem(f'{MAX_UNSENT} messages are not sent yet. Retry or discard some first; '

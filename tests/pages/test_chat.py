@@ -350,15 +350,36 @@ async def test_text_the_browser_kept_gets_a_reason_and_nothing_is_stored(user: U
     await user.should_not_see(marker='composer-note')
 
 
-async def test_a_send_the_server_refuses_stays_on_the_page_with_retry_and_discard(user: User, chat: ChatApp) -> None:
+@pytest.mark.parametrize(('text', 'shown'), [(' \t ', 'Type a message first.'),
+                                             ('x' * 100_000, 'at most 4,000 characters long (100,000 now)')])
+async def test_a_text_the_browser_should_have_kept_is_refused_and_takes_no_room(user: User, chat: ChatApp, text: str,
+                                                                                shown: str) -> None:
     await _pair(chat)
     await signed_in(user, 'alice', '/chat/bob')
-    await send(user, ' \t ')  # the browser checks too; a forged or odd event must still be refused cleanly
-    await user.should_see('Not sent: Type a message first.')
+    await send(user, text)  # the browser checks first; a forged event must still be refused cleanly
+    await user.should_see(shown)
+    await user.should_not_see(marker='pending-message')
+    assert message_texts(user) == []
+
+
+@pytest.fixture
+def one_message_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tight message limit for the app under test (name it before ``user``)."""
+    monkeypatch.setenv('CHATAPP_LIMIT_MESSAGES', '1/min')
+
+
+async def test_a_send_the_server_refuses_stays_on_the_page_with_retry_and_discard(one_message_a_minute: None,
+                                                                                  user: User, chat: ChatApp) -> None:
+    await _pair(chat)
+    await signed_in(user, 'alice', '/chat/bob')
+    await send(user, 'first')
+    await wait_for_message(user, 'first')
+    await send(user, 'too soon')  # refused by the rate limit: the text stays on the page with Retry
+    await user.should_see('Not sent: You are sending messages too fast')
     await user.should_see(marker='pending-retry')
     user.find(marker='pending-discard').click()
     await user.should_not_see(marker='pending-message')
-    assert message_texts(user) == []
+    assert message_texts(user) == ['first']
 
 
 @pytest.mark.parametrize('args', [['a', 'list'], 'text', {'text': 'no id'}, {'text': 'x', 'txn': 'short'},
@@ -420,11 +441,13 @@ def _visible(user: User, marker: str) -> bool:
     return any(element.visible for element in user.find(marker=marker).elements)
 
 
-async def test_unsent_messages_are_bounded(user: User, chat: ChatApp) -> None:
+async def test_unsent_messages_are_bounded(one_message_a_minute: None, user: User, chat: ChatApp) -> None:
     await _pair(chat)
     await signed_in(user, 'alice', '/chat/bob')
-    for _ in range(MAX_UNSENT):
-        await send(user, ' ')  # each refused by the server, each kept with Retry and Discard
+    await send(user, 'stored')
+    await wait_for_message(user, 'stored')
+    for n in range(MAX_UNSENT):
+        await send(user, f'throttled {n}')  # each refused by the rate limit, each kept with Retry and Discard
     await user.should_see(marker='pending-retry')
     assert len(user.find(marker='pending-message').elements) == MAX_UNSENT
     await send(user, 'one too many')
