@@ -50,7 +50,9 @@ _SEND = '''
 '''
 _ENTER = '(e) => { if (e.shiftKey || e.isComposing || e.keyCode === 229) return; e.preventDefault(); ' \
          'const box = e.target; __SEND__ }'
-_CLICK = '() => { const box = document.getElementById(__BOX__); if (!box) return; box.focus(); __SEND__ }'
+_CLICK = '() => { const box = document.getElementById(__BOX__); if (!box) return; box.focus(); ' \
+         "box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', keyCode: 13, bubbles: true})); }"
+"""The send button presses Enter in the box: one handler sends, whichever way the person chose."""
 _DRAFT = '(e) => { try { sessionStorage.setItem(__DRAFT__, e.target.value); } catch (error) {} }'
 _RESTORE = '''
   const box = document.getElementById(__BOX__);
@@ -90,23 +92,27 @@ class Composer:
             self.box.on('keydown.enter', self._handle, js_handler=self._code(_ENTER))
             self.box.on('input', js_handler=self._code(_DRAFT))
             self.button = hook(ui.button(icon='send'), 'message-send').props('round unelevated aria-label=Send')
-            self.button.on('click', self._handle, js_handler=self._code(_CLICK))
-        self.note = hook(ui.label(), 'composer-note').classes('text-negative text-sm').props('role=alert')
-        self.note.set_visibility(False)
+            self.button.on('click', js_handler=self._code(_CLICK))
+        self._container = ui.context.slot.parent
+        self._note: ui.label | None = None
 
     def show_problem(self, text: str) -> None:
-        """Say under the box why its text was not sent."""
-        self.note.set_text(text)
-        self.note.set_visibility(True)
+        """Say under the box why its text was not sent (the line is made the first time it is needed)."""
+        if self._note is None:
+            with self._container:
+                self._note = hook(ui.label(), 'composer-note').classes('text-negative text-sm').props('role=alert')
+            self._note.move(self._container, target_index=self._container.default_slot.children.index(self.row) + 1)
+        self._note.set_text(text)
+        self._note.set_visibility(True)
 
     def clear_problem(self) -> None:
-        if self.note.visible:
-            self.note.set_visibility(False)
+        if self._note is not None and self._note.visible:
+            self._note.set_visibility(False)
 
     def set_visibility(self, visible: bool) -> None:
         self.row.set_visibility(visible)
         if not visible:
-            self.note.set_visibility(False)
+            self.clear_problem()
 
     async def restore(self, client: Client) -> list[tuple[str, str]]:
         """Put this tab's draft back into the box, and return the sends it made that were never confirmed

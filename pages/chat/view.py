@@ -73,23 +73,21 @@ class ChatView(SignedInView):
         # A column-reverse scroller stays pinned to its bottom as messages arrive, and keeps a reader's place while
         # they read older ones, with no scroll command sent per message.
         card = ui.card().classes('glass w-full chat-scroll p-0')
-        with card, ui.element('div').classes('chat-scroller'), ui.column().classes('w-full gap-0'):
+        # Elements that most pages never need (the rows of unsent messages, the closed note) are made when first
+        # needed: every element is memory on every open page.
+        with card, ui.element('div').classes('chat-scroller'), ui.column().classes('w-full gap-0') as self._column:
             self.earlier_button = hook(ui.button('Load earlier messages', on_click=self.load_earlier),
                                        'load-earlier').props('flat dense no-caps').classes('self-center')
-            self.skipped_button = hook(ui.button(on_click=self.load_earlier), 'skipped-new') \
-                .props('unelevated rounded dense no-caps icon=north').classes('self-center my-1')
             self.empty = ui.label('No messages yet: say hello!').classes('muted self-center mt-4')
             self.list = hook(ui.column(), 'message-list').classes('w-full gap-1 px-3 pb-2')
-            self.pending_list = hook(ui.column(), 'pending-list').classes('w-full gap-1 px-3 pb-2')
+            self._pending_list: ui.column | None = None
             self.latest_button = hook(ui.button('Jump to the latest messages', icon='south',
                                                 on_click=self.jump_to_latest), 'jump-latest') \
                 .props('unelevated rounded dense no-caps').classes('self-center mb-2')
         self.composer = Composer(storage_key=f'{self.me}.{self.conversation_id}',
                                  placeholder=f'Message {self.peer.label}', on_send=self.send,
                                  on_problem=self._refused_in_browser)
-        self.closed_note = hook(ui.label('This conversation is closed: you are no longer friends.'),
-                                'conversation-closed').classes('text-negative self-center')
-        self.closed_note.set_visibility(False)
+        self._body = ui.context.slot.parent
 
     # --- sending -------------------------------------------------------------------------------------------------
 
@@ -185,7 +183,7 @@ class ChatView(SignedInView):
         if pending is None:
             return
         self._forget_pending(txn)
-        with self.pending_list, hook(ui.column(), 'pending-message').classes('items-end w-full gap-0') as row:
+        with self.pending_list(), hook(ui.column(), 'pending-message').classes('items-end w-full gap-0') as row:
             ui.label(pending.text).classes('bubble bubble--sent bubble--pending')
             if pending.state is State.FAILED:
                 with ui.row().classes('items-center gap-1 no-wrap'):
@@ -200,7 +198,15 @@ class ChatView(SignedInView):
 
     def _forget_pending(self, txn: str) -> None:
         if (row := self._pending_rows.pop(txn, None)) is not None:
-            self.pending_list.remove(row)
+            self.pending_list().remove(row)
+
+    def pending_list(self) -> ui.column:
+        """The column of unsent messages, below the messages; made the first time a send is slow or fails."""
+        if self._pending_list is None:
+            with self._column:
+                self._pending_list = hook(ui.column(), 'pending-list').classes('w-full gap-1 px-3 pb-2')
+            self._pending_list.move(self._column, target_index=self._column.default_slot.children.index(self.list) + 1)
+        return self._pending_list
 
     # --- receiving -----------------------------------------------------------------------------------------------
 
@@ -267,7 +273,9 @@ class ChatView(SignedInView):
             return
         self.closed = True
         self.composer.set_visibility(False)
-        self.closed_note.set_visibility(True)
+        with self._body:
+            hook(ui.label('This conversation is closed: you are no longer friends.'), 'conversation-closed') \
+                .classes('text-negative self-center')
 
     def _take(self, message: MessageData) -> None:
         taken = self.window.receive(message)
@@ -279,10 +287,12 @@ class ChatView(SignedInView):
     def _update_buttons(self) -> None:
         window = self.window
         self.empty.set_visibility(window.count == 0)
-        self.earlier_button.set_visibility(window.has_earlier and not window.skipped)
-        self.skipped_button.set_visibility(window.skipped > 0)
+        # One button either way: after a long absence it says how many new messages lie above.
+        self.earlier_button.set_visibility(window.has_earlier)
         if window.skipped:
-            self.skipped_button.set_text(f'{window.skipped} earlier new messages · show them')
+            self.earlier_button.set_text(f'{window.skipped} earlier new messages · show them')
+        elif self.earlier_button.text != 'Load earlier messages':
+            self.earlier_button.set_text('Load earlier messages')
         self.latest_button.set_visibility(not window.live)
         self.latest_button.set_text(f'{window.unseen} new · jump to the latest' if window.unseen
                                     else 'Jump to the latest messages')

@@ -46,12 +46,12 @@ async def signed_in(user: User, username: str, path: str) -> None:
 BLOCK_TEXTS = re.compile(r'data-testid="message"[^>]*>(.*?)</div>', re.S)
 
 
-async def send(user: User, text: str, *, txn: str | None = None, via: str = 'message-input') -> str:
-    """Send ``text`` as the browser does when Enter is pressed in the box (or the send button clicked, ``via``):
+async def send(user: User, text: str, *, txn: str | None = None) -> str:
+    """Send ``text`` as the browser does when Enter is pressed in the box (the send button presses Enter there):
     the text and a fresh transaction id travel with the event. Returns the id."""
     await user.should_see(marker='message-input', retries=30)
     txn = txn or new_txn()
-    user.find(marker=via).trigger('click' if via == 'message-send' else 'keydown.enter', {'text': text, 'txn': txn})
+    user.find(marker='message-input').trigger('keydown.enter', {'text': text, 'txn': txn})
     return txn
 
 
