@@ -3,6 +3,7 @@ service that emits the event (see the docstring of each emitting service), never
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -32,7 +33,51 @@ class FriendshipChanged(BaseEvent):
     status: Literal['pending', 'accepted', 'removed']
 
 
-Event = Annotated[MessagePosted | FriendshipChanged, Field(discriminator='kind')]
+class MembershipChanged(BaseEvent):
+    """A group was created, renamed or deleted, or ``user_ids`` were added, removed, left, made admin; or (sent to the
+    member alone) a member muted or unmuted it. Recipients: the members before and after the change, so a removed
+    member's views hear that they must close. The timeline event that goes with it travels as ``MessagePosted``."""
+
+    kind: Literal['membership'] = 'membership'
+    conversation_id: int
+    user_ids: tuple[int, ...] = ()
+    change: Literal['created', 'added', 'removed', 'left', 'renamed', 'admin', 'deleted', 'muted']
+
+
+class ReadMoved(BaseEvent):
+    """``user_id`` has read ``conversation_id`` up to ``read_seq``. Recipients: the reader (their other tabs clear
+    their badges) and, when both sides allow read receipts, the other members."""
+
+    kind: Literal['read'] = 'read'
+    conversation_id: int
+    user_id: int
+    read_seq: int
+    read_at: datetime
+
+
+class Typing(BaseEvent):
+    """Ephemeral: ``user_id`` is typing in ``conversation_id`` (``active``) or stopped. Never stored, never
+    replayed. Recipients: the other members."""
+
+    kind: Literal['typing'] = 'typing'
+    conversation_id: int
+    user_id: int
+    name: str
+    active: bool
+
+
+class PresenceChanged(BaseEvent):
+    """Ephemeral: ``user_id`` came online or went offline (``last_seen_at`` then says when). Recipients: friends and
+    fellow group members who show their own presence, only when ``user_id`` shows theirs."""
+
+    kind: Literal['presence'] = 'presence'
+    user_id: int
+    online: bool
+    last_seen_at: datetime | None = None
+
+
+Event = Annotated[MessagePosted | FriendshipChanged | MembershipChanged | ReadMoved | Typing | PresenceChanged,
+                  Field(discriminator='kind')]
 _adapter: TypeAdapter[Event] = TypeAdapter(Event)
 
 

@@ -34,6 +34,8 @@ class MessageData(Frozen):
     sender_id: int
     body: str
     created_at: datetime
+    kind: str = 'text'
+    """``text``, or ``event`` for a timeline event whose ``body`` is JSON (see ``chatapp.timeline``)."""
 
 
 class Relation(StrEnum):
@@ -68,11 +70,88 @@ class FriendsOverview(Frozen):
     outgoing: list[UserPublic]
 
 
+class MemberInfo(Frozen):
+    """A member of a conversation as its other members see them."""
+
+    user: UserPublic
+    role: str
+    joined_at: datetime
+
+
+class Receipt(Frozen):
+    """How far another member has read (only when both sides allow read receipts)."""
+
+    user_id: int
+    read_seq: int
+    read_at: datetime | None
+
+
 class ChatInfo(Frozen):
-    """A conversation as a member opens it: who is in it and its newest page of messages."""
+    """A conversation as a member opens it: who is in it, where I stand, and its newest page of messages (never
+    anything at or before ``joined_seq``). My unread messages are those after ``read_seq``."""
 
     conversation_id: int
+    kind: str
+    title: str
+    """The group's name, or the other person's name in a direct conversation."""
+    path: str
+    """Where the conversation lives: ``/chat/<username>`` or ``/group/<id>``."""
     me: UserPublic
-    peer: UserPublic
+    peer: UserPublic | None
+    """The other person of a direct conversation; ``None`` for a group."""
+    members: list[MemberInfo]
+    my_role: str
+    muted: bool
+    joined_seq: int
+    read_seq: int
+    last_seq: int
+    receipts: list[Receipt]
     messages: list[MessageData]
     has_earlier: bool
+
+
+class InboxRow(Frozen):
+    """One conversation in my inbox."""
+
+    conversation_id: int
+    kind: str
+    title: str
+    path: str
+    peer: UserPublic | None
+    last_message: MessageData | None
+    """The newest message or event I may see (``None``: nothing yet)."""
+    sender_label: str | None
+    """Name of the newest message's sender ("You" for mine), shown first in groups."""
+    last_activity_at: datetime
+    last_seq: int
+    read_seq: int
+    muted: bool
+
+    @property
+    def unread(self) -> int:
+        """From positions, never from counting rows."""
+        return max(0, self.last_seq - self.read_seq)
+
+
+class InboxPage(Frozen):
+    """A page of my inbox, newest activity first."""
+
+    rows: list[InboxRow]
+    has_more: bool
+    unread_total: int
+    """Unread messages over all my conversations that are not muted (for the tab title)."""
+
+
+class PresenceInfo(Frozen):
+    """Whether a person is online, as the asking person may see it."""
+
+    user_id: int
+    online: bool
+    last_seen_at: datetime | None
+
+
+class Privacy(Frozen):
+    """A person's privacy choices (both reciprocal)."""
+
+    read_receipts: bool
+    show_presence: bool

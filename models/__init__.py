@@ -1,17 +1,20 @@
 """SQLModel tables, one concept a module. Importing this package registers every table on ``SQLModel.metadata``."""
 
-from models.conversation import Conversation, ConversationMember
+from models.conversation import Conversation, ConversationKind, ConversationMember, MemberRole
 from models.friendship import Friendship, FriendshipStatus
 from models.login_failure import LoginFailure
-from models.message import Message
+from models.message import Message, MessageKind
 from models.user import User
 
 __all__ = [
     'Conversation',
+    'ConversationKind',
     'ConversationMember',
     'Friendship',
     'FriendshipStatus',
     'LoginFailure',
+    'MemberRole',
     'Message',
+    'MessageKind',
     'User',
 ]

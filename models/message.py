@@ -1,6 +1,8 @@
-"""A chat message. ``seq`` is its gap-free position in its conversation (see ``Conversation.last_seq``)."""
+"""A chat message or a timeline event. ``seq`` is its gap-free position in its conversation (see
+``Conversation.last_seq``): events take a place in the same order, so they are caught up exactly as messages are."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -11,6 +13,13 @@ MAX_MESSAGE_LENGTH = 4000
 """Characters (code points) of one message at most: the column's size and the service's check read this."""
 TXN_MAX_LENGTH = 40
 """Characters of a send's transaction id at most (see ``Message.client_txn``)."""
+
+
+class MessageKind(StrEnum):
+    TEXT = 'text'
+    """Something a person wrote."""
+    EVENT = 'event'
+    """A timeline event ("alice added bob"): ``body`` is JSON, see ``chatapp.timeline``."""
 
 
 class Message(SQLModel, table=True):
@@ -30,3 +39,4 @@ class Message(SQLModel, table=True):
     body: str = Field(max_length=MAX_MESSAGE_LENGTH)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     client_txn: str | None = Field(default=None, max_length=TXN_MAX_LENGTH)
+    kind: str = Field(default=MessageKind.TEXT, max_length=16)

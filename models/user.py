@@ -21,3 +21,9 @@ class User(SQLModel, table=True):
     display_name: str = Field(default='', max_length=DISPLAY_NAME_MAX)
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    read_receipts: bool = Field(default=True)
+    """Send and see read receipts; off is reciprocal: who hides theirs sees nobody's."""
+    show_presence: bool = Field(default=True)
+    """Show online / last seen; off is reciprocal: who hides theirs sees nobody's."""
+    last_seen_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    """When the last of this person's pages closed (kept when they go offline)."""
