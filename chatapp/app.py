@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from chatapp import health, speedups
 from chatapp.broker import Broker, make_broker
 from chatapp.db import make_engine, migrate
+from chatapp.ephemeral import Ephemeral
 from chatapp.realtime import Hub
 from chatapp.security import PasswordHasher, SecurityHeaders
 from chatapp.security.limits import make_limits
@@ -35,18 +36,23 @@ class ChatApp:
     hub: Hub
     run: ServiceRunner
     """``await chat.run(service_fn, actor_id=..., ...)``: the only way pages change or read data."""
+    ephemeral: Ephemeral
+    """Typing and presence: ``await chat.ephemeral.typing(...)``, ``await chat.ephemeral.presence_of(...)``."""
 
 
 def create_app(settings: Settings) -> ChatApp:
     """Build the app for ``settings``: database migrated, broker and hub wired, pages registered."""
     speedups.install()
     broker = make_broker(settings.redis_url, settings.redis_prefix)
-    hub = Hub(broker)
     runner = make_runner(settings, broker)
     engine = runner.engine
-    chat = ChatApp(settings=settings, engine=engine, broker=broker, hub=hub, run=runner)
+    ephemeral = Ephemeral(settings, broker, runner)
+    hub = Hub(broker, presence=ephemeral.presence)
+    chat = ChatApp(settings=settings, engine=engine, broker=broker, hub=hub, run=runner, ephemeral=ephemeral)
 
     app.on_startup(broker.start)
+    app.on_startup(ephemeral.start)
+    app.on_shutdown(ephemeral.stop)
     app.on_shutdown(broker.stop)
     app.on_shutdown(runner.shutdown)
     app.on_shutdown(runner.close_limits)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from nicegui import Client
 
 from chatapp.broker import Broker
 from chatapp.events import Event
+
+if TYPE_CHECKING:
+    from chatapp.presence import PresenceTracker
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +36,21 @@ class View(Protocol):
 class Hub:
     """One per process; see the module docstring."""
 
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: Broker, presence: PresenceTracker | None = None) -> None:
         self._views: defaultdict[int, set[View]] = defaultdict(set)
+        self._presence = presence
         broker.subscribe(self.dispatch)
         broker.on_resync(self.resync_all)
 
     def attach(self, user_id: int, view: View, client: Client) -> None:
         """Deliver ``user_id``'s events to ``view`` until ``client`` is deleted; resync it whenever its browser
-        reconnects, since UI updates replayed by NiceGUI are not a guarantee about chat messages."""
+        reconnects, since UI updates replayed by NiceGUI are not a guarantee about chat messages. ``client`` also
+        counts towards ``user_id``'s presence while its socket is connected (once, however many views it shows)."""
         self._views[user_id].add(view)
         client.on_delete(lambda: self.detach(user_id, view))
         client.on_connect(view.resync)
+        if self._presence is not None:
+            self._presence.watch(user_id, client)
 
     def detach(self, user_id: int, view: View) -> None:
         """Forget ``view``."""
