@@ -58,6 +58,7 @@ def run_cli(argv: list[str] | None = None) -> None:
             reload=False,
             show=not args.no_browser and display_available(),
             title='chatapp',
+            language='en-US',  # <html lang="en-US">: screen readers pick their voice by it
             favicon='💬',
             show_welcome_message=False,  # we print our own line, once the socket listens
             reconnect_timeout=RECONNECT_TIMEOUT,

@@ -14,6 +14,8 @@ from typing import ParamSpec, TypeVar
 
 from nicegui import app, ui
 
+from pages.frame import Heading
+
 log = logging.getLogger(__name__)
 P = ParamSpec('P')
 R = TypeVar('R')
@@ -54,6 +56,6 @@ def _card() -> None:
     ui.page_title('Something went wrong · chatapp')
     with ui.column().classes('page-body items-center mt-16'), ui.card().classes('glass p-8 items-center gap-3'):
         ui.icon('cloud_off', size='xl', color='primary')
-        ui.label('Something went wrong on our side.').classes('text-lg font-bold')
+        Heading('Something went wrong on our side.').classes('text-lg font-bold m-0')
         ui.label('Please try again in a moment.').classes('muted')
         ui.button('Back to chatapp', on_click=lambda: ui.navigate.to('/')).props('unelevated rounded no-caps')

@@ -11,7 +11,7 @@ from chatapp.services import accounts
 from chatapp.services.users import get_user
 from pages.errors import shows_errors
 from pages.feedback import Failed, attempt
-from pages.frame import frame
+from pages.frame import Heading, frame
 from pages.hooks import hook
 from pages.identity import ACCOUNTS, TAB_USER, choose, remember, tab_account
 from pages.navigation import safe_next
@@ -25,7 +25,7 @@ def register(chat: ChatApp) -> None:
         target = safe_next(next)
         storage = app.storage.user
         known = dict(storage.get(ACCOUNTS, {}))
-        with frame('Log in'), ui.card().classes('glass w-full max-w-md self-center p-6 gap-3'):
+        with frame('Log in', heading=False), ui.card().classes('glass w-full max-w-md self-center p-6 gap-3'):
             LoginForm(chat, client, storage, target, known)  # built with the page: no empty card while connecting
         navigate = ui.navigate  # see pages.navigation
         await client.connected()
@@ -45,14 +45,13 @@ class LoginForm:
         self.navigate = ui.navigate  # see pages.navigation
         self.zone = BrowserZone(client)
         self.client_key = client.request.client.host if client.request and client.request.client else 'unknown'
-        ui.label('Welcome back').classes('text-2xl font-bold')
+        Heading('Welcome back').classes('text-2xl font-bold m-0')
         ui.label('Log in to chat with your friends.').classes('muted')
         if known:
             self._known_accounts(known)
         self.username = hook(ui.input('Username'), 'login-username').props('autofocus autocomplete=username') \
             .classes('w-full')
-        self.password = hook(ui.input('Password', password=True, password_toggle_button=True), 'login-password') \
-            .props('autocomplete=current-password').classes('w-full')
+        self.password = password_input('Password', 'login-password', autocomplete='current-password')
         self.password.on('keydown.enter', self.submit)
         self.error = hook(ui.label(), 'login-error').classes('text-negative text-sm')
         self.button = hook(ui.button('Log in', on_click=self.submit), 'login-submit').classes('w-full') \
@@ -99,3 +98,19 @@ class LoginForm:
         self.storage.update({**choose(self.storage, user.id), **self.zone.keep_in(self.storage)})  # one write
         app.storage.tab[TAB_USER] = user.id
         self.navigate.to(self.target)
+
+
+def password_input(label: str, testid: str, *, autocomplete: str) -> ui.input:
+    """A password field with a show/hide button a keyboard can reach (NiceGUI's ``password_toggle_button`` is an
+    icon that only a pointer can press); ``aria-pressed`` tells a screen reader which way it stands."""
+    field = hook(ui.input(label, password=True), testid).classes('w-full').props(f'autocomplete={autocomplete}')
+
+    def flip() -> None:
+        showing = field.props.get('type') == 'password'
+        field.props(f'type={"text" if showing else "password"}')
+        button.props(f'icon={"visibility" if showing else "visibility_off"} aria-pressed={str(showing).lower()}')
+
+    with field.add_slot('append'):
+        button = hook(ui.button(icon='visibility_off', on_click=flip), f'{testid}-show') \
+            .props('flat round dense aria-label="Show password" aria-pressed=false')
+    return field

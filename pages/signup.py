@@ -11,9 +11,10 @@ from chatapp.security.limits import from_address
 from chatapp.services import accounts
 from pages.errors import shows_errors
 from pages.feedback import Failed, attempt
-from pages.frame import frame
+from pages.frame import Heading, frame
 from pages.hooks import hook
 from pages.identity import remember
+from pages.login import password_input
 from pages.navigation import safe_next
 from pages.timezone import BrowserZone
 
@@ -24,7 +25,7 @@ def register(chat: ChatApp) -> None:
     async def signup_page(client: Client, next: str = '/') -> None:
         target = safe_next(next)
         storage = app.storage.user
-        with frame('Sign up'), ui.card().classes('glass w-full max-w-md self-center p-6 gap-3'):
+        with frame('Sign up', heading=False), ui.card().classes('glass w-full max-w-md self-center p-6 gap-3'):
             SignupForm(chat, client, storage, target)
 
 
@@ -38,13 +39,13 @@ class SignupForm:
         self.storage = storage
         self.target = target
         self.navigate = ui.navigate  # see pages.navigation
-        ui.label('Create your account').classes('text-2xl font-bold')
+        Heading('Create your account').classes('text-2xl font-bold m-0')
         self.username = hook(ui.input('Username'), 'signup-username').classes('w-full') \
             .props('autofocus autocomplete=username hint="3-32 characters: a-z, 0-9, _ . -"')
         self.display_name = hook(ui.input('Display name (optional)'), 'signup-display-name').classes('w-full') \
             .props('autocomplete=nickname')
-        self.password = hook(ui.input('Password', password=True, password_toggle_button=True), 'signup-password') \
-            .classes('w-full').props('autocomplete=new-password hint="At least 8 characters; not a common one"')
+        self.password = password_input('Password', 'signup-password', autocomplete='new-password') \
+            .props('hint="At least 8 characters; not a common one"')
         self.password.on('keydown.enter', self.submit)
         self.error = hook(ui.label(), 'signup-error').classes('text-negative text-sm')
         self.button = hook(ui.button('Sign up', on_click=self.submit), 'signup-submit').classes('w-full') \
