@@ -140,6 +140,8 @@ class InboxPage(Frozen):
     has_more: bool
     unread_total: int
     """Unread messages over all my conversations that are not muted (for the tab title)."""
+    next_cursor: str | None = None
+    """Pass as ``before`` to get the next page ("load more"); ``None`` when ``has_more`` is false."""
 
 
 class PresenceInfo(Frozen):
