@@ -15,6 +15,11 @@ typed the next message before that echo came back (see NICEGUI-FACTS.md, "Inputs
   unsent draft back in the box. The draft is kept there on every keystroke, in the browser only.
 - With no live socket the handler keeps the text in the box (NiceGUI shows that the connection is lost), since a
   socket.io emit made then would be lost with a page reload.
+- Typing is told in the browser too: the ``input`` handler emits ``true`` at most once per ``TYPING_EVERY`` seconds
+  while the box holds text, and ``false`` once when it becomes empty; a send resets it (the receivers clear the line
+  when the message arrives). Nothing else of a keystroke reaches the server.
+- As a text nears the limit, the same handler writes "3,950 / 4,000" into the row's ``data-count`` (the stylesheet
+  shows it; ``data-over`` marks a text past the limit): no round trip per keystroke.
 Every snippet is fixed code: the only values put into it are numbers and ids made here, never text from a person.
 """
 
@@ -47,13 +52,31 @@ _SEND = '''
   try { sessionStorage.setItem(__OUTBOX__ + txn, text); sessionStorage.removeItem(__DRAFT__); } catch (error) {}
   emit({text: text, txn: txn});
   box.value = '';
+  delete box.dataset.typingAt;
+  const row = box.closest('.composer-row'); if (row) { delete row.dataset.count; delete row.dataset.over; }
 '''
 _ENTER = '(e) => { if (e.shiftKey || e.isComposing || e.keyCode === 229) return; e.preventDefault(); ' \
          'const box = e.target; __SEND__ }'
 _CLICK = '() => { const box = document.getElementById(__BOX__); if (!box) return; box.focus(); ' \
          "box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', keyCode: 13, bubbles: true})); }"
 """The send button presses Enter in the box: one handler sends, whichever way the person chose."""
-_DRAFT = '(e) => { try { sessionStorage.setItem(__DRAFT__, e.target.value); } catch (error) {} }'
+_INPUT = '''(e) => {
+  const box = e.target;
+  try { sessionStorage.setItem(__DRAFT__, box.value); } catch (error) {}
+  const row = box.closest('.composer-row');
+  const length = [...box.value].length;
+  if (row && length >= __COUNT_FROM__) {
+    row.dataset.count = length.toLocaleString('en-US') + ' / ' + (__MAX__).toLocaleString('en-US');
+    row.dataset.over = length > __MAX__;
+  } else if (row) { delete row.dataset.count; delete row.dataset.over; }
+  const typing = box.value.trim() !== '';
+  const last = Number(box.dataset.typingAt || 0);
+  if (typing && Date.now() - last >= __TYPING_EVERY__) { box.dataset.typingAt = Date.now(); emit(true); }
+  else if (!typing && last) { delete box.dataset.typingAt; emit(false); }
+}'''
+"""Keeps the draft, shows the count near the limit and tells the server when typing starts and stops."""
+TYPING_EVERY = 3.0
+COUNT_FROM = MAX_MESSAGE_LENGTH - 500
 _RESTORE = '''
   const box = document.getElementById(__BOX__);
   const pending = [];
@@ -72,25 +95,28 @@ SendHandler = Callable[[str, str], None]
 """``(text, txn)``: the person sent ``text``."""
 ProblemHandler = Callable[[str, int], None]
 """``(code, length)``: the browser kept the text, which cannot be sent (``conversations.problem_message``)."""
+TypingHandler = Callable[[bool], None]
+"""``(active)``: the person started typing (again, every ``TYPING_EVERY`` s) or emptied the box."""
 
 
 class Composer:
     """The box, the send button and a line that says why a text cannot be sent."""
 
-    def __init__(self, *, storage_key: str, placeholder: str, on_send: SendHandler, on_problem: ProblemHandler
-                 ) -> None:
+    def __init__(self, *, storage_key: str, placeholder: str, on_send: SendHandler, on_problem: ProblemHandler,
+                 on_typing: TypingHandler | None = None) -> None:
         self._on_send = on_send
         self._on_problem = on_problem
+        self._on_typing = on_typing
         self._outbox_key = f'chatapp.out.{storage_key}.'
         self._draft_key = f'chatapp.draft.{storage_key}'
-        with ui.row().classes('w-full items-end no-wrap gap-2') as self.row:
+        with hook(ui.row(), 'composer-row').classes('composer-row w-full items-end no-wrap gap-2') as self.row:
             self.box = hook(ui.element('textarea'), 'message-input').classes('composer-box flex-grow') \
                 .props('rows=1 autofocus enterkeyhint=send')
             # Set directly: a name in a props string would be parsed, and names are chosen by people.
             self.box.props['placeholder'] = self.box.props['aria-label'] = placeholder
             self._box_id = json.dumps(f'c{self.box.id}')
             self.box.on('keydown.enter', self._handle, js_handler=self._code(_ENTER))
-            self.box.on('input', js_handler=self._code(_DRAFT))
+            self.box.on('input', self._typing, js_handler=self._code(_INPUT))
             self.button = hook(ui.button(icon='send'), 'message-send').props('round unelevated aria-label=Send')
             self.button.on('click', js_handler=self._code(_CLICK))
         self._container = ui.context.slot.parent
@@ -138,7 +164,12 @@ class Composer:
     def _code(self, template: str) -> str:
         return template.replace('__SEND__', _SEND).replace('__MAX__', str(MAX_MESSAGE_LENGTH)) \
             .replace('__OUTBOX__', json.dumps(self._outbox_key)).replace('__DRAFT__', json.dumps(self._draft_key)) \
-            .replace('__BOX__', self._box_id)
+            .replace('__BOX__', self._box_id).replace('__COUNT_FROM__', str(COUNT_FROM)) \
+            .replace('__TYPING_EVERY__', str(int(TYPING_EVERY * 1000)))
+
+    def _typing(self, event: events.GenericEventArguments) -> None:
+        if self._on_typing is not None and isinstance(event.args, bool):
+            self._on_typing(event.args)
 
     def _handle(self, event: events.GenericEventArguments) -> None:
         """What the browser emitted; anything of another shape (a forged event) is ignored."""

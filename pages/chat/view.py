@@ -1,212 +1,170 @@
-"""The conversation view: a thin shell that renders a ``MessageWindow`` and sends through an ``Outbox``.
+"""The conversation view (a direct chat or a group): a thin shell over pure parts, each unit-tested alone.
 
-Every change to the window that awaits the database (a catch-up, a page of history, a jump to the latest page) runs
-under one lock, so none of them sees another half done; messages heard from the broker are taken in synchronously,
-between those awaits, and the window's sequence numbers make each shown exactly once.
+``MessageWindow`` decides which messages show, ``Painter`` how each looks (runs of one sender, the "New messages"
+line, the receipt line, timeline events), ``MessageList`` draws them in a few ``Block`` elements, ``Outbox`` (via
+``SendingView``) holds what is still to send, ``Receipts`` and ``Typists`` hold who has read and who is typing.
+
+Every change to the window that awaits the database (a catch-up, a page of history, a jump) runs under one lock, so
+none sees another half done; messages heard from the broker are taken in synchronously, between those awaits, and
+the window's sequence numbers make each shown exactly once.
+
+**Read up to what was seen.** The conversation is read up to the newest message shown while the person is looking
+at it: the tab is visible (the Page Visibility API, ``document.visibilityState``), the list is scrolled to its
+bottom, and the view is open (see ``pages.chat.attention`` for why focus is not required and why a tab counts as
+not visible until its browser says it is). Then the view calls ``reads.mark_read`` at most once per ``READ_EVERY``
+seconds: at once when it has not marked for that long, otherwise once at the end of the interval for everything
+shown meanwhile, so a busy conversation costs one write a second per reading tab and a tab nobody looks at none.
+
+**Opening.** A "New messages" line goes before the first unread message (``ChatInfo.read_seq`` and on), and the
+browser scrolls it into view. When more is unread than the newest page holds, a button says how many and jumps to
+the first unread page; the view then reads on towards the newest (``load_later``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable
+from typing import Any
 
 from nicegui import background_tasks, ui
 
+from chatapp import timeline
 from chatapp.app import ChatApp
-from chatapp.errors import Invalid
-from chatapp.events import Event, FriendshipChanged, MessagePosted
-from chatapp.schemas import ChatInfo, MessageData
-from chatapp.services import conversations
-from pages.avatar import avatar
-from pages.base_view import SignedInView
-from pages.chat.bubble import Block, Look
+from chatapp.events import (
+    Event,
+    FriendshipChanged,
+    MembershipChanged,
+    MessagePosted,
+    PresenceChanged,
+    ReadMoved,
+    Typing,
+)
+from chatapp.schemas import ChatInfo, MessageData, PresenceInfo
+from chatapp.services import conversations, groups, reads
+from pages.chat import style
+from pages.chat.attention import Attention
+from pages.chat.bubble import Block
 from pages.chat.composer import Composer
-from pages.chat.outbox import Outbox, Pending, State
+from pages.chat.group_panel import MembersDialog
+from pages.chat.header import ChatHeader
+from pages.chat.messages import MessageList
+from pages.chat.painter import Painter
+from pages.chat.receipts import Receipts
+from pages.chat.sending import MAX_UNSENT, SendingView
+from pages.chat.typing import FADE, Typists
 from pages.chat.window import MAX_SHOWN, MessageWindow, Taken
+from pages.coalescer import Coalescer
 from pages.feedback import Failed
 from pages.hooks import hook
 from pages.identity import Identity
-from pages.timezone import stamp, zone_of
+from pages.timezone import zone_of
 
-RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
-"""Seconds between automatic attempts of a send that failed on our side (the database away or busy); after the last
-one the send shows as failed, with a button to try again."""
-TRANSIENT = 'error'
-"""``Failed.code`` of a failure on our side, worth retrying by itself."""
-MAX_UNSENT = 50
-"""Sends a view holds that are not stored yet (queued or failed)."""
-SHOW_PENDING_AFTER = 0.3
-"""Seconds a send may take before the page shows it as "Sending…" below the messages."""
-CONFIRM_AFTER = 1.0
-"""Seconds between telling the browser which sends are stored (until then a reload would re-send them, which
-stores nothing twice)."""
+__all__ = ['MAX_UNSENT', 'ChatView']
+
+READ_EVERY = 1.0
+"""Seconds between two read marks of one view (see the module docstring)."""
+RECEIPTS_EVERY = 1.0
+"""Seconds between two redraws of the receipt line: in a big group every member's read moves it."""
+ANNOUNCE_CHARS = 300
+"""How much of a new message the live region reads out."""
+FORMER_MEMBER = 'Former member'
+CLOSED_DIRECT = 'This conversation is closed: you are no longer friends.'
+CLOSED_GROUP = 'This conversation is no longer available to you.'
+CLOSED_BY = {'removed': 'You were removed from this group.', 'left': 'You left this group.',
+             'deleted': 'This group was deleted.'}
 
 
-class ChatView(SignedInView):
-    """One open conversation: header, messages, pending sends, composer."""
+class ChatView(SendingView):
+    """One open conversation: header, messages, pending sends, typing line, composer."""
 
     def __init__(self, chat: ChatApp, identity: Identity, info: ChatInfo) -> None:
         super().__init__(chat, identity)
+        style.install()
+        self.info = info
         self.conversation_id = info.conversation_id
+        self.group = info.kind == 'group'
         self.peer = info.peer
         self.zone = zone_of(identity.accounts)
         self.closed = False
-        self.outbox = Outbox()
         self._lock = asyncio.Lock()
-        self._sending = False
-        self._confirmed: list[str] = []
-        self._confirming = False
-        self._pending_rows: dict[str, ui.element] = {}
-        self._build()
-        self.window: MessageWindow[Block] = MessageWindow(self)
+        self._init_sending()
+        self._names: dict[int, str] = {}
+        self._learn_names(info)
+        self._read_seq = max(info.read_seq, info.joined_seq)
+        self._marked_at = 0.0
+        self._read_timer: asyncio.TimerHandle | None = None
+        self._receipts_at = 0.0
+        self._receipts_timer: asyncio.TimerHandle | None = None
+        self.receipts = Receipts(info.receipts, direct=not self.group, zone=self.zone)
+        self.typists = Typists()
+        self._fades: dict[int, asyncio.TimerHandle] = {}
+        self._typing_line: ui.label | None = None
+        self.members_dialog: MembersDialog | None = None
+        self._announcing = False
+        self._refresher = Coalescer(self._refresh, spawn=_spawn('chat refresh'))
+        self.painter = Painter(me=self.me, direct=not self.group, zone=self.zone, name_of=self.name_of,
+                               describe=lambda message: timeline.describe(message, self.me))
+        unread_from = self._read_seq + 1 if info.last_seq > self._read_seq else None
+        self.painter.divider_seq = unread_from
+        first_shown = info.messages[0].seq if info.messages else None
+        self._unread_above = unread_from if unread_from and first_shown and unread_from < first_shown else None
+        self._build(info)
+        self.window: MessageWindow[Block] = MessageWindow(self.messages, floor=info.joined_seq)
         self.window.reset(info.messages)
+        self._update_receipt(at_once=True)
+        self.messages.flush()
         self._update_buttons()
 
-    def _build(self) -> None:
-        with ui.row().classes('w-full items-center gap-2 no-wrap'):
-            ui.button(icon='arrow_back', on_click=lambda: self.navigate.to('/')) \
-                .props('flat round dense aria-label="Back to friends"')
-            avatar(self.peer)
-            with ui.column().classes('gap-0'):
-                hook(ui.label(self.peer.label), 'peer-name').classes('text-lg font-bold leading-tight')
-                ui.label(f'@{self.peer.username}').classes('text-xs muted')
+    def _build(self, info: ChatInfo) -> None:
+        self.root = ui.context.slot.parent
+        self.header = ChatHeader(info, zone=self.zone, on_back=lambda: self.navigate.to('/'),
+                                 on_members=self.show_members, on_mute=self.toggle_mute)
         # A column-reverse scroller stays pinned to its bottom as messages arrive, and keeps a reader's place while
         # they read older ones, with no scroll command sent per message.
         card = ui.card().classes('glass w-full chat-scroll p-0')
-        # Elements that most pages never need (the rows of unsent messages, the closed note) are made when first
-        # needed: every element is memory on every open page.
-        with card, ui.element('div').classes('chat-scroller'), ui.column().classes('w-full gap-0') as self._column:
+        # Elements that most pages never need (the rows of unsent messages, the closed note, the typing line, the
+        # dialogs) are made when first needed: every element is memory on every open page.
+        with card, ui.element('div').classes('chat-scroller') as scroller, \
+                ui.column().classes('w-full gap-0') as self._column:
+            self.unread_button: ui.button | None = None
+            if self._unread_above is not None:
+                unread = info.last_seq - self._unread_above + 1
+                self.unread_button = hook(ui.button(f'{unread} unread messages · jump to the first',
+                                                    icon='north', on_click=self.jump_to_unread), 'jump-unread') \
+                    .props('unelevated rounded dense no-caps').classes('self-center mt-2')
             self.earlier_button = hook(ui.button('Load earlier messages', on_click=self.load_earlier),
                                        'load-earlier').props('flat dense no-caps').classes('self-center')
             self.empty = ui.label('No messages yet: say hello!').classes('muted self-center mt-4')
-            self.list = hook(ui.column(), 'message-list').classes('w-full gap-1 px-3 pb-2')
-            self._pending_list: ui.column | None = None
+            self.messages = MessageList(self.painter, on_receipt=self.show_readers)
+            self.later_button: ui.button | None = None
             self.latest_button = hook(ui.button('Jump to the latest messages', icon='south',
                                                 on_click=self.jump_to_latest), 'jump-latest') \
                 .props('unelevated rounded dense no-caps').classes('self-center mb-2')
-        self.composer = Composer(storage_key=f'{self.me}.{self.conversation_id}',
-                                 placeholder=f'Message {self.peer.label}', on_send=self.send,
-                                 on_problem=self._refused_in_browser)
+        # Screen readers hear new messages from here, politely: the blocks are redrawn whole, which a live region on
+        # the list would read out again and again.
+        self.live_region = hook(ui.label(), 'live-region').classes('chat-live') \
+            .props('aria-live=polite aria-atomic=true')
+        self.composer = Composer(storage_key=f'{self.me}.{self.conversation_id}', placeholder=f'Message {info.title}',
+                                 on_send=self.send, on_problem=self._refused_in_browser, on_typing=self._typing)
+        self.attention = Attention(scroller, self.messages.element, self._want_read)
         self._body = ui.context.slot.parent
 
-    # --- sending -------------------------------------------------------------------------------------------------
+    def name_of(self, user_id: int) -> str:
+        return 'You' if user_id == self.me else self._names.get(user_id, FORMER_MEMBER)
 
-    def send(self, text: str, txn: str) -> None:
-        """Queue ``text`` (exactly what the box held when Enter was pressed) and send in the background, in order."""
-        if self.closed:
-            return
-        try:  # the browser checked already; a forged event's text is checked here, before it takes any room
-            text = conversations.message_text(text)
-        except Invalid as problem:
-            self.composer.show_problem(str(problem))
-            return
-        if len(self.outbox) >= MAX_UNSENT:  # each failed send is a row on the page: a script must not pile them up
-            self.composer.show_problem(f'{MAX_UNSENT} messages are not sent yet. Retry or discard some first; '
-                                       'this one comes back when you reload the page.')
-            return
-        if self.outbox.add(txn, text) is not None:
-            self._start_sending()
+    def _learn_names(self, info: ChatInfo) -> None:
+        """Names of the members; a member who left keeps the name the view knew."""
+        for member in info.members:
+            self._names[member.user.id] = member.user.label
 
     async def restore(self) -> None:
-        """After the page is built: the browser's draft goes back into the box, and sends it never saw confirmed
-        (the server went away meanwhile) go out again under their own ids, so none is lost or stored twice."""
-        for txn, text in await self.composer.restore(self.client):
-            self.send(text, txn)
-
-    def _refused_in_browser(self, code: str, length: int) -> None:
-        self.composer.show_problem(conversations.problem_message(code, length))
-
-    def _start_sending(self) -> None:
-        if not self._sending:
-            self._sending = True
-            background_tasks.create(self._send_all(), name='chat send')
-
-    async def _send_all(self) -> None:
-        """Store the queue in order. A send shows as "Sending…" (with everything queued behind it) only when it takes
-        longer than ``SHOW_PENDING_AFTER``: most take milliseconds, and a row drawn and removed for each would cost
-        more server time than the message itself."""
-        try:
-            while not self.closed and (pending := self.outbox.next()) is not None:
-                store = asyncio.ensure_future(self._store(pending))
-                done, _ = await asyncio.wait({store}, timeout=SHOW_PENDING_AFTER)
-                if not done:
-                    for waiting in self.outbox:
-                        if waiting.txn not in self._pending_rows:
-                            self._draw_pending(waiting.txn)
-                await store
-        finally:
-            self._sending = False
-            if self._confirmed and not self._confirming:
-                self._confirming = True
-                background_tasks.create(self._confirm_later(), name='chat confirm')
-
-    async def _confirm_later(self) -> None:
-        """Tell the browser which sends are stored, once for a burst of them (each is one message to the tab)."""
-        await asyncio.sleep(CONFIRM_AFTER)
-        self._confirming = False
-        confirmed, self._confirmed = self._confirmed, []
-        self.composer.confirm(self.client, confirmed)
-
-    async def _store(self, pending: Pending) -> None:
-        for delay in (*RETRY_DELAYS, None):
-            message = await self.act(conversations.send_message, conversation_id=self.conversation_id,
-                                     body=pending.text, txn=pending.txn, quiet=True)
-            if not isinstance(message, Failed):
-                self.outbox.done(pending.txn)
-                self._confirmed.append(pending.txn)
-                self._forget_pending(pending.txn)
-                if not self.window.live:
-                    await self.jump_to_latest()
-                self._take(message)
-                return
-            if message.code == conversations.NOT_AVAILABLE_CODE:
-                self.close()
-            if message.code != TRANSIENT or delay is None or self.closed:
-                self.outbox.fail(pending.txn, message.message)
-                self._draw_pending(pending.txn)
-                return
-            await asyncio.sleep(delay)
-
-    def _retry(self, txn: str) -> None:
-        if self.outbox.retry(txn):
-            self._draw_pending(txn)
-            self._start_sending()
-
-    def _discard(self, txn: str) -> None:
-        self.outbox.done(txn)
-        self._forget_pending(txn)
-        self.composer.confirm(self.client, [txn])
-
-    def _draw_pending(self, txn: str) -> None:
-        """One row per pending send: its text, and either "Sending…" or why it failed with Retry and Discard."""
-        pending = next((p for p in self.outbox if p.txn == txn), None)
-        if pending is None:
-            return
-        self._forget_pending(txn)
-        with self.pending_list(), hook(ui.column(), 'pending-message').classes('items-end w-full gap-0') as row:
-            ui.label(pending.text).classes('bubble bubble--sent bubble--pending')
-            if pending.state is State.FAILED:
-                with ui.row().classes('items-center gap-1 no-wrap'):
-                    hook(ui.label(f'Not sent: {pending.reason}'), 'pending-failed').classes('text-negative text-xs')
-                    hook(ui.button('Retry', on_click=lambda: self._retry(txn)), 'pending-retry') \
-                        .props('flat dense no-caps size=sm')
-                    hook(ui.button('Discard', on_click=lambda: self._discard(txn)), 'pending-discard') \
-                        .props('flat dense no-caps size=sm')
-            else:
-                ui.label('Sending…').classes('text-xs muted')
-        self._pending_rows[txn] = row
-
-    def _forget_pending(self, txn: str) -> None:
-        if (row := self._pending_rows.pop(txn, None)) is not None:
-            self.pending_list().remove(row)
-
-    def pending_list(self) -> ui.column:
-        """The column of unsent messages, below the messages; made the first time a send is slow or fails."""
-        if self._pending_list is None:
-            with self._column:
-                self._pending_list = hook(ui.column(), 'pending-list').classes('w-full gap-1 px-3 pb-2')
-            self._pending_list.move(self._column, target_index=self._column.default_slot.children.index(self.list) + 1)
-        return self._pending_list
+        """After the page is built: the browser reports whether it is seen (and shows the "New messages" line),
+        the peer's presence is read, and the browser's unsent sends and draft come back (see ``SendingView``)."""
+        self._announcing = True
+        self.attention.watch()
+        background_tasks.create(self._show_presence(), name='chat presence')
+        await self.restore_sends()
 
     # --- receiving -----------------------------------------------------------------------------------------------
 
@@ -215,11 +173,26 @@ class ChatView(SignedInView):
             return
         if isinstance(event, MessagePosted) and event.message.conversation_id == self.conversation_id:
             self._take(event.message)
-        elif isinstance(event, FriendshipChanged) and self.peer.id in event.user_ids and event.status == 'removed':
+        elif isinstance(event, ReadMoved) and event.conversation_id == self.conversation_id:
+            self._read_moved(event)
+        elif isinstance(event, Typing) and event.conversation_id == self.conversation_id:
+            self._typing_heard(event)
+        elif isinstance(event, MembershipChanged) and event.conversation_id == self.conversation_id:
+            self._membership_changed(event)
+        elif isinstance(event, PresenceChanged) and self.peer is not None and event.user_id == self.peer.id:
+            self.header.show_presence(PresenceInfo(user_id=event.user_id, online=event.online,
+                                                   last_seen_at=event.last_seen_at))
+        elif (isinstance(event, FriendshipChanged) and self.peer is not None and self.peer.id in event.user_ids
+              and event.status == 'removed'):
             self.close()
 
     async def resync(self) -> None:
+        """After a reconnect: messages from the database, presence and membership read again (typing is never
+        replayed; the line simply fades)."""
         await self.catch_up()
+        if not self.closed:
+            self._refresher.request()
+            background_tasks.create(self._show_presence(), name='chat presence')
 
     async def catch_up(self) -> None:
         """Take in whatever the database has after the newest message taken in. When that is more than the window
@@ -241,23 +214,85 @@ class ChatView(SignedInView):
                 if len(messages) < conversations.CATCH_UP_LIMIT:
                     return
 
+    def _take(self, message: MessageData) -> None:
+        taken = self.window.receive(message)
+        if taken is Taken.GAP:
+            background_tasks.create(self.catch_up(), name='chat catch-up')  # the database fills the gap
+            return
+        if taken is Taken.DUPLICATE:
+            return
+        self.messages.flush()
+        self._update_buttons()
+        sender = message.sender_id
+        if sender == self.me:
+            self._read_seq = max(self._read_seq, message.seq)  # sending reads everything before it
+        else:
+            if self.receipts.read(sender, message.seq, message.created_at):  # their message: they read up to it
+                self._update_receipt()
+            if self.typists.stop(sender):
+                self._show_typists()
+            self._announce(message)
+        self._want_read()
+
+    def _announce(self, message: MessageData) -> None:
+        if not self._announcing:
+            return
+        if message.kind == 'event':
+            text = timeline.describe(message, self.me)
+        else:
+            text = f'{self.name_of(message.sender_id)}: {message.body[:ANNOUNCE_CHARS]}'
+        self.live_region.set_text(text)
+
+    # --- history -------------------------------------------------------------------------------------------------
+
     async def load_earlier(self) -> None:
         """Bring back the page before the oldest message shown; past ``MAX_SHOWN`` the newest ones make room."""
         async with self._lock:
             first = self.window.first_seq
-            if first is None or first <= 1:
+            if first is None or first <= self.window.floor + 1:
                 return
             earlier = await self.act(conversations.messages_before, conversation_id=self.conversation_id,
                                      before_seq=first)
             if not isinstance(earlier, Failed):
                 self.window.prepend(earlier)
+                self.messages.flush()
             self._update_buttons()
+
+    async def load_later(self) -> None:
+        """While the window shows history: bring the page after the newest message shown."""
+        async with self._lock:
+            end = self.window.shown_last
+            if end is None or self.window.live:
+                return
+            later = await self.act(conversations.messages_after, conversation_id=self.conversation_id,
+                                   after_seq=end)
+            if not isinstance(later, Failed):
+                self.window.append_later(later[:conversations.PAGE_SIZE])
+                self.messages.flush()
+            self._update_buttons()
+        self._want_read()
+
+    async def jump_to_unread(self) -> None:
+        """Show the first page of unread messages, with the "New messages" line at its top."""
+        if self._unread_above is None:
+            return
+        async with self._lock:
+            page = await self.act(conversations.messages_after, conversation_id=self.conversation_id,
+                                  after_seq=self._unread_above - 1)
+            if isinstance(page, Failed) or not page:
+                return
+            self.window.show_from(page[:conversations.PAGE_SIZE], last_seq=max(self.window.last_seq, page[-1].seq))
+            self._unread_above = None
+            self.messages.flush()
+            self._update_buttons()
+        self.attention.watch()  # scrolls the line into view and says again where the reader is
 
     async def jump_to_latest(self) -> None:
         """Leave the history and show the newest page again, then whatever arrived while it was read."""
         async with self._lock:
             await self._show_latest()
         await self.catch_up()
+        self._want_read()
 
     async def _show_latest(self, *, skipped_from: int | None = None) -> None:
         latest = await self.act(conversations.messages_before, conversation_id=self.conversation_id,
@@ -265,24 +300,9 @@ class ChatView(SignedInView):
         if isinstance(latest, Failed):
             return
         self.window.reset(latest, skipped_from=skipped_from)
+        self.messages.flush()
+        self._update_receipt(at_once=True)
         self._update_buttons()
-
-    def close(self) -> None:
-        """The friendship ended: stop taking input, say why."""
-        if self.closed:
-            return
-        self.closed = True
-        self.composer.set_visibility(False)
-        with self._body:
-            hook(ui.label('This conversation is closed: you are no longer friends.'), 'conversation-closed') \
-                .classes('text-negative self-center')
-
-    def _take(self, message: MessageData) -> None:
-        taken = self.window.receive(message)
-        if taken is Taken.GAP:
-            background_tasks.create(self.catch_up(), name='chat catch-up')  # the database fills the gap
-        elif taken is not Taken.DUPLICATE:
-            self._update_buttons()
 
     def _update_buttons(self) -> None:
         window = self.window
@@ -293,26 +313,202 @@ class ChatView(SignedInView):
             self.earlier_button.set_text(f'{window.skipped} earlier new messages · show them')
         elif self.earlier_button.text != 'Load earlier messages':
             self.earlier_button.set_text('Load earlier messages')
+        if self.unread_button is not None:
+            first = window.first_seq
+            self.unread_button.set_visibility(self._unread_above is not None and first is not None
+                                              and self._unread_above < first)
         self.latest_button.set_visibility(not window.live)
         self.latest_button.set_text(f'{window.unseen} new · jump to the latest' if window.unseen
                                     else 'Jump to the latest messages')
+        if not window.live and self.later_button is None:
+            with self._column:
+                self.later_button = hook(ui.button('Show newer messages', on_click=self.load_later), 'load-later') \
+                    .props('flat dense no-caps').classes('self-center')
+            self.later_button.move(self._column, target_index=self._column.default_slot.children.index(
+                self.latest_button))
+        if self.later_button is not None:
+            self.later_button.set_visibility(not window.live)
 
-    # --- the window's renderer -----------------------------------------------------------------------------------
+    # --- reads and receipts --------------------------------------------------------------------------------------
 
-    def new_block(self, messages: Sequence[MessageData], *, at_start: bool) -> Block:
-        with self.list:
-            block = hook(Block([self._look(message) for message in messages]), 'message-block')
-        if at_start:
-            block.move(self.list, target_index=0)
-        return block
+    def _want_read(self) -> None:
+        """Something new may have been seen: mark it read now, or at the end of this interval."""
+        if self.closed or self._read_timer is not None or not self._unread_seen():
+            return
+        delay = max(0.0, self._marked_at + READ_EVERY - time.monotonic())
+        self._read_timer = asyncio.get_running_loop().call_later(delay, self._mark_read_now)
 
-    def extend(self, block: Block, message: MessageData) -> None:
-        block.extend(self._look(message))
+    def _unread_seen(self) -> int | None:
+        """The newest message shown, when the person is looking and has not read it yet."""
+        shown = self.window.shown_last
+        if not self.attention.looking or shown is None or shown <= self._read_seq:
+            return None
+        return shown
 
-    def remove(self, block: Block) -> None:
-        self.list.remove(block)
+    def _mark_read_now(self) -> None:
+        self._read_timer = None
+        if (seq := self._unread_seen()) is not None and not self.closed:
+            self._marked_at = time.monotonic()
+            background_tasks.create(self._mark_read(seq), name='chat mark read')
 
-    def _look(self, message: MessageData) -> Look:
-        """Text, name, time and side of ``message`` as this view shows it."""
-        mine = message.sender_id == self.me
-        return message.body, 'You' if mine else self.peer.label, stamp(message.created_at, self.zone), mine
+    async def _mark_read(self, seq: int) -> None:
+        moved = await self.act(reads.mark_read, conversation_id=self.conversation_id, seq=seq, quiet=True)
+        if isinstance(moved, Failed):
+            if moved.code == conversations.NOT_AVAILABLE_CODE:
+                self.close()
+            return
+        self._read_seq = max(self._read_seq, moved)
+
+    def _read_moved(self, event: ReadMoved) -> None:
+        if event.user_id == self.me:  # another tab of mine read it
+            self._read_seq = max(self._read_seq, event.read_seq)
+        elif self.receipts.read(event.user_id, event.read_seq, event.read_at):
+            self._update_receipt()
+
+    def _update_receipt(self, *, at_once: bool = False) -> None:
+        """Move the receipt line, at most once per ``RECEIPTS_EVERY`` (the last change always shows)."""
+        if at_once:
+            self._draw_receipt()
+            return
+        if self._receipts_timer is None:
+            delay = max(0.0, self._receipts_at + RECEIPTS_EVERY - time.monotonic())
+            self._receipts_timer = asyncio.get_running_loop().call_later(delay, self._draw_receipt)
+
+    def _draw_receipt(self) -> None:
+        if self._receipts_timer is not None:
+            self._receipts_timer.cancel()
+            self._receipts_timer = None
+        self._receipts_at = time.monotonic()
+        if not self.client.is_deleted:
+            self.messages.set_receipt(self.receipts.line(self.messages.seqs_of(self.me)))
+
+    def show_readers(self) -> None:
+        """Who has read the message under the "Seen by N" line (groups)."""
+        line = self.painter.receipt
+        if line is None or not line.names:
+            return
+        names = self.receipts.names_of(line.seq, self.name_of)
+        with self.root, ui.dialog() as dialog, hook(ui.card(), 'readers-dialog').classes('gap-1 min-w-[16rem]'):
+            ui.label('Seen by').classes('text-lg font-bold').props('role=heading aria-level=2')
+            for name in names:
+                hook(ui.label(name), 'reader')
+            ui.button('Close', on_click=dialog.close).props('flat no-caps').classes('self-end')
+        dialog.on('hide', dialog.delete)
+        dialog.open()
+
+    # --- typing --------------------------------------------------------------------------------------------------
+
+    def _typing(self, active: bool) -> None:
+        """The browser says I started typing (again) or emptied the box."""
+        if self.closed or not self.identity.is_current():
+            return
+        background_tasks.create(self.chat.ephemeral.typing(actor_id=self.me, conversation_id=self.conversation_id,
+                                                           active=active), name='chat typing')
+
+    def _typing_heard(self, event: Typing) -> None:
+        if event.user_id == self.me:
+            return
+        if (fade := self._fades.pop(event.user_id, None)) is not None:
+            fade.cancel()
+        if event.active:
+            name = self._names.get(event.user_id, event.name)
+            changed = self.typists.start(event.user_id, name)
+            self._fades[event.user_id] = asyncio.get_running_loop().call_later(
+                FADE, self._faded, event.user_id)
+        else:
+            changed = self.typists.stop(event.user_id)
+        if changed:
+            self._show_typists()
+
+    def _faded(self, user_id: int) -> None:
+        self._fades.pop(user_id, None)
+        if self.typists.stop(user_id):
+            self._show_typists()
+
+    def _show_typists(self) -> None:
+        text = '' if self.closed else self.typists.text()
+        if self._typing_line is None:
+            if not text or self.client.is_deleted:
+                return
+            with self._body:
+                self._typing_line = hook(ui.label(), 'typing').classes('chat-typing')
+            index = self._body.default_slot.children.index(self.composer.row)
+            self._typing_line.move(self._body, target_index=index)
+        self._typing_line.set_text(text)
+
+    # --- the header and the group --------------------------------------------------------------------------------
+
+    async def _show_presence(self) -> None:
+        if self.peer is None or self.closed:
+            return
+        seen = await self.chat.ephemeral.presence_of(actor_id=self.me, user_ids=[self.peer.id])
+        if not self.client.is_deleted:
+            self.header.show_presence(seen.get(self.peer.id))
+
+    async def toggle_mute(self) -> None:
+        muted = not self.info.muted
+        done = await self.act(groups.set_muted, conversation_id=self.conversation_id, muted=muted)
+        if not isinstance(done, Failed):
+            self.info = self.info.model_copy(update={'muted': muted})
+            self.header.set_muted(muted)
+
+    async def show_members(self) -> None:
+        if self.closed or self.members_dialog is not None:
+            return
+        self.members_dialog = MembersDialog(self)
+        await self.members_dialog.show()
+
+    def _membership_changed(self, event: MembershipChanged) -> None:
+        if event.change == 'deleted':
+            self.close(CLOSED_BY['deleted'])
+        elif self.me in event.user_ids and event.change in ('removed', 'left'):
+            self.close(CLOSED_BY[event.change])
+        else:
+            self._refresher.request()
+
+    async def _refresh(self) -> None:
+        """Read the conversation again: its name, members, my role, mute and who shares receipts."""
+        if self.closed:
+            return
+        info = await self.act(conversations.open_conversation, conversation_id=self.conversation_id, quiet=True)
+        if isinstance(info, Failed):
+            if info.code == conversations.NOT_AVAILABLE_CODE:
+                self.close()
+            return
+        if self.closed or self.client.is_deleted:
+            return
+        known = dict(self._names)
+        self.info = info
+        self._learn_names(info)
+        self.header.update(info)
+        self.receipts.replace(info.receipts)
+        if self._names != known:
+            self.messages.redraw()
+        self._update_receipt()
+        if self.members_dialog is not None:
+            await self.members_dialog.refresh()
+
+    # --- closing -------------------------------------------------------------------------------------------------
+
+    def close(self, reason: str | None = None) -> None:
+        """The conversation is no longer mine (unfriended, removed, left, gone): stop taking input, say why."""
+        if self.closed:
+            return
+        self.closed = True
+        for handle in (self._read_timer, self._receipts_timer, *self._fades.values()):
+            if handle is not None:
+                handle.cancel()
+        self._fades.clear()
+        if self.client.is_deleted:
+            return
+        self.composer.set_visibility(False)
+        self._show_typists()
+        if self.members_dialog is not None:
+            self.members_dialog.dialog.close()
+        text = reason or (CLOSED_GROUP if self.group else CLOSED_DIRECT)
+        with self._body:
+            hook(ui.label(text), 'conversation-closed').classes('text-negative self-center').props('role=status')
+
+
+def _spawn(name: str) -> Callable[[Any], asyncio.Task[None]]:
+    return lambda job: background_tasks.create(job, name=name)

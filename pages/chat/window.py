@@ -6,7 +6,9 @@ taken, one at or below it is a duplicate and ignored, one further ahead means so
 reads the gap from the database. Normally the window ends at ``last_seq`` (``live``); paging back past
 ``max_shown`` drops the newest blocks instead, and the window then counts what arrives (``unseen``). When a
 catch-up brings more new messages than the window holds, the window shows the newest page and says how many new
-messages lie above it (``skipped``) instead of dropping them silently.
+messages lie above it (``skipped``) instead of dropping them silently. A view that opens with more unread messages
+than a page can also start at the first unread one (``show_from``) and read on towards the newest (``append_later``).
+Messages at or below ``floor`` (a group member's join boundary) are never there to show.
 
 The window decides and a ``Renderer`` draws. The view calls it from one task at a time (it serialises every
 operation that awaits the database), so no operation here ever sees another half done.
@@ -69,8 +71,10 @@ class MessageWindow(Generic[B]):
     """See the module docstring."""
 
     def __init__(self, renderer: Renderer[B], *, max_shown: int = MAX_SHOWN,
-                 block_messages: int = LIVE_BLOCK_MESSAGES, block_chars: int = LIVE_BLOCK_CHARS) -> None:
+                 block_messages: int = LIVE_BLOCK_MESSAGES, block_chars: int = LIVE_BLOCK_CHARS, floor: int = 0
+                 ) -> None:
         self._renderer = renderer
+        self.floor = floor
         self._max_shown = max_shown
         self._block_messages = block_messages
         self._block_chars = block_chars
@@ -93,7 +97,12 @@ class MessageWindow(Generic[B]):
     @property
     def has_earlier(self) -> bool:
         """Whether older messages exist than the ones shown."""
-        return bool(self._blocks) and self._blocks[0].first > 1
+        return bool(self._blocks) and self._blocks[0].first > self.floor + 1
+
+    @property
+    def shown_last(self) -> int | None:
+        """The newest message shown (``None``: nothing shown); ``last_seq`` unless the window shows history."""
+        return self._blocks[-1].first + self._blocks[-1].count - 1 if self._blocks else None
 
     @property
     def skipped(self) -> int:
@@ -111,9 +120,31 @@ class MessageWindow(Generic[B]):
         self.live = True
         self.unseen = 0
         self._skipped_from = skipped_from
-        self.last_seq = page[-1].seq if page else 0
+        self.last_seq = page[-1].seq if page else self.floor
         if page:
             self._blocks.append(self._new(page, at_start=False))
+
+    def show_from(self, page: Sequence[MessageData], *, last_seq: int) -> None:
+        """Show ``page`` (older than the newest message, ``last_seq``) and nothing else: the window then reads on
+        towards the newest with ``append_later`` and counts the rest as ``unseen``."""
+        self.reset(page)
+        if page and last_seq > self.last_seq:
+            self.live = False
+            self.unseen = last_seq - self.last_seq
+            self.last_seq = last_seq
+
+    def append_later(self, later: Sequence[MessageData]) -> None:
+        """Show ``later`` (the page just after the newest shown, while the window shows history) last; the oldest
+        blocks make room past ``max_shown``, and the window is live again once it reaches ``last_seq``."""
+        end = self.shown_last
+        if self.live or not later or end is None or later[0].seq != end + 1 or later[-1].seq > self.last_seq:
+            return  # not the page after ours: the window changed while it was read
+        self._blocks.append(self._new(later, at_start=False))
+        self.unseen = max(0, self.last_seq - later[-1].seq)
+        if later[-1].seq == self.last_seq:
+            self.live = True
+        while self.count > self._max_shown and len(self._blocks) > 1:
+            self._drop(self._blocks.popleft())
 
     def receive(self, message: MessageData) -> Taken:
         """Take in the next message (from the broker, a catch-up or my own send)."""

@@ -6,10 +6,13 @@ import asyncio
 import html
 import re
 import uuid
+from collections.abc import Callable
 
 from nicegui import ui
 from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
 
+from pages.chat.attention import EVENT as VISIBILITY_EVENT
 from pages.chat.bubble import Block
 from tests.factories import PASSWORD
 
@@ -40,7 +43,8 @@ async def signed_in(user: User, username: str, path: str) -> None:
     """Log in and wait until ``path`` shows. Waiting matters: the simulation's ``ui.navigate`` follows the ``User``
     used last, so a login still in flight while another simulated person acts would move the wrong one."""
     await log_in(user, username, next_path=path)
-    await user.should_see(marker='whoami', retries=30)
+    await user.should_see(marker='whoami', retries=100)  # password hashing takes seconds on a busy machine
+    await settle(user)
 
 
 BLOCK_TEXTS = re.compile(r'data-testid="message"[^>]*>(.*?)</div>', re.S)
@@ -84,6 +88,72 @@ async def wait_for_message(user: User, text: str, *, attempts: int = 100) -> Non
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f'no message {text!r}; messages: {message_texts(user)}')
+
+
+def look_at(user: User, *, visible: bool = True) -> None:
+    """The person looks at ``user``'s tab (or leaves it): what the browser reports through the Page Visibility API
+    (see ``pages.chat.attention``). Until then a simulated tab counts as not seen, as a real one does."""
+    assert user.client is not None
+    UserInteraction(user, {user.client.layout}, None).trigger(
+        VISIBILITY_EVENT, {'state': 'visible' if visible else 'hidden'})
+
+
+def blocks_html(user: User) -> str:
+    """The HTML of every message block on ``user``'s page, in order (names, times, receipts, lines)."""
+    if not _has(user, 'message-list'):
+        return ''
+    (column,) = user.find(marker='message-list').elements
+    return ''.join(child.content for child in column.default_slot.children if isinstance(child, Block))
+
+
+BUBBLES = re.compile(r'<div class="bubble[^"]*" data-testid="message"([^>]*)>(.*?)</div>', re.S)
+NAME = re.compile(r'data-name="([^"]*)"')
+STAMP = re.compile(r'data-stamp="([^"]*)"')
+
+
+def bubbles(user: User) -> list[tuple[str, str | None, bool]]:
+    """``(text, name shown or None, whether the time shows)`` of every bubble on ``user``'s page, in order."""
+    shown = []
+    for attributes, text in BUBBLES.findall(blocks_html(user)):
+        name = NAME.search(attributes)
+        shown.append((html.unescape(text), html.unescape(name.group(1)) if name else None,
+                      STAMP.search(attributes) is not None))
+    return shown
+
+
+def timeline_lines(user: User) -> list[str]:
+    """The timeline events ("alice added bob") on ``user``'s page, in order."""
+    return [html.unescape(text) for text in
+            re.findall(r'data-testid="timeline-event">(.*?)</div>', blocks_html(user), re.S)]
+
+
+def receipt_lines(user: User) -> list[str]:
+    """The receipt lines ("Seen 14:02", "Seen by 2") on ``user``'s page."""
+    return [html.unescape(text) for text in
+            re.findall(r'data-testid="receipt"[^>]*>(.*?)</(?:div|button)>', blocks_html(user), re.S)]
+
+
+async def eventually(check: Callable[[], bool], what: str, *, attempts: int = 100) -> None:
+    """Wait until ``check()`` holds (events reach pages from background tasks)."""
+    for _ in range(attempts):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f'never: {what}')
+
+
+async def settle(user: User) -> None:
+    """Wait until ``user``'s page has sent its browser everything it queued (a chat page asks the browser for its
+    visibility and sends its header's presence just after it shows). Until then an emit of that page makes the
+    simulation's ``ui.navigate`` follow this person, which moves another person's login in flight."""
+    assert user.client is not None
+    outbox = user.client.outbox
+    quiet = 0
+    for _ in range(200):
+        quiet = quiet + 1 if not outbox.updates and not outbox.messages else 0
+        if quiet == 5:
+            return
+        await asyncio.sleep(0.02)
 
 
 def _has(user: User, marker: str) -> bool:

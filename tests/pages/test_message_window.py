@@ -1,4 +1,5 @@
-"""The message window alone: sequence numbers, gaps, bounds, history and what it says after a long absence."""
+"""The pure parts of a chat view alone: the window (sequence numbers, gaps, bounds, history, the first unread page),
+how messages look, receipts and the typing line."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chatapp.schemas import MessageData
+from chatapp.schemas import MessageData, Receipt
+from pages.chat.painter import Painter, ReceiptLine
+from pages.chat.receipts import Receipts
+from pages.chat.typing import Typists
 from pages.chat.window import MessageWindow, Taken
 
 
@@ -118,3 +122,95 @@ def test_after_a_long_absence_it_says_how_many_new_messages_lie_above(page: Page
     shown.reset(messages(31, 34), skipped_from=30)
     shown.prepend(messages(29, 30))
     assert shown.skipped == 0
+
+
+def test_a_view_can_start_at_the_first_unread_page_and_read_on_to_the_newest(page: Page) -> None:
+    shown = window(page, max_shown=6, floor=2)
+    shown.show_from(messages(10, 12), last_seq=16)  # 10 .. 12 unread first, 13 .. 16 newer still
+    assert not shown.live and shown.unseen == 4 and shown.shown_last == 12
+    assert shown.receive(message(17)) is Taken.COUNTED
+    shown.append_later(messages(14, 15))  # not the page after ours: ignored
+    assert page.seqs == [10, 11, 12]
+    shown.append_later(messages(13, 15))
+    assert page.seqs == [10, 11, 12, 13, 14, 15] and not shown.live and shown.unseen == 2
+    shown.append_later(messages(16, 17))
+    assert shown.live and shown.unseen == 0 and page.seqs == [13, 14, 15, 16, 17]  # the oldest made room
+    assert shown.receive(message(18)) is Taken.SHOWN
+
+
+def test_nothing_lies_before_the_join_boundary(page: Page) -> None:
+    shown = window(page, floor=5)
+    shown.reset(messages(6, 8))
+    assert not shown.has_earlier
+    shown.reset([])
+    assert shown.last_seq == 5 and shown.receive(message(6)) is Taken.SHOWN
+
+
+# --- how messages look (pages.chat.painter), who read them (pages.chat.receipts), who types (pages.chat.typing) ----
+
+def said(seq: int, sender: int, minute: int = 0, kind: str = 'text') -> MessageData:
+    return MessageData(id=seq, conversation_id=1, seq=seq, sender_id=sender, body=f'm{seq}', kind=kind,
+                       created_at=TODAY.replace(hour=12, minute=minute))
+
+
+TODAY = datetime.now(UTC).replace(second=0, microsecond=0)
+"""Times of today show without a date."""
+
+
+def painter(*, direct: bool = False) -> Painter:
+    return Painter(me=1, direct=direct, zone=UTC, name_of=lambda user_id: {1: 'You', 2: 'bob', 3: 'carol'}[user_id],
+                   describe=lambda message: f'event {message.seq}')
+
+
+def test_a_run_of_one_sender_shows_the_name_first_and_the_time_last() -> None:
+    run = [said(1, 2), said(2, 2, 1), said(3, 2, 2), said(4, 3, 2), said(5, 3, 20), said(6, 1, 20)]
+    looks = painter().looks(run)
+    assert [(look.name, look.stamp) for look in looks] == [
+        ('bob', None), (None, None), (None, '12:02 UTC'), ('carol', '12:02 UTC'),  # a new sender starts a run
+        ('carol', '12:20 UTC'), ('You', '12:20 UTC')]  # 18 minutes apart: a new run
+
+
+def test_runs_continue_across_blocks_and_stop_at_events_and_the_new_messages_line() -> None:
+    shown = painter()
+    (first,) = shown.looks([said(5, 2, 1)], before=said(4, 2), after=said(6, 2, 1))
+    assert first.name is None and first.stamp is None
+    shown.divider_seq = 6
+    (before_line, after_line) = shown.looks([said(5, 2), said(6, 2)])
+    assert before_line.stamp and after_line.name == 'bob' and after_line.divider
+    (event,) = shown.looks([said(7, 2, kind='event')], before=said(6, 2))
+    assert event.event and event.text == 'event 7' and event.name is None
+
+
+def test_in_a_direct_chat_my_side_has_no_name() -> None:
+    looks = painter(direct=True).looks([said(1, 1), said(2, 2)])
+    assert [look.name for look in looks] == [None, 'bob']
+
+
+def test_the_receipt_sits_under_my_newest_message_someone_read() -> None:
+    read_at = TODAY.replace(hour=14, minute=2)
+    direct = Receipts([Receipt(user_id=2, read_seq=3, read_at=read_at)], direct=True, zone=UTC)
+    assert direct.line([1, 4]) == ReceiptLine(1, 'Seen 14:02 UTC')
+    assert not direct.read(2, 2, None)  # never backwards
+    assert direct.read(2, 4, read_at)
+    assert direct.line([1, 4]) == ReceiptLine(4, 'Seen 14:02 UTC')
+    assert not direct.read(9, 9, None)  # not someone who shares receipts with me
+    group = Receipts([Receipt(user_id=2, read_seq=5, read_at=None), Receipt(user_id=3, read_seq=2, read_at=None)],
+                     direct=False, zone=UTC)
+    assert group.line([2, 5, 6]) == ReceiptLine(5, 'Seen by 1', names=True)
+    group.read(3, 6, None)
+    assert group.line([2, 5, 6]) == ReceiptLine(6, 'Seen by 1', names=True)
+    assert group.names_of(5, {2: 'bob', 3: 'carol'}.__getitem__) == ['bob', 'carol']
+    assert Receipts([], direct=True, zone=UTC).line([1]) is None  # I do not share receipts: none shown
+
+
+def test_the_typing_line_names_one_or_two_and_counts_more() -> None:
+    typists = Typists()
+    assert typists.text() == ''
+    assert typists.start(2, 'bob') and not typists.start(2, 'bob')
+    assert typists.text() == 'bob is typing…'
+    typists.start(3, 'carol')
+    assert typists.text() == 'bob and carol are typing…'
+    typists.start(4, 'dave')
+    assert typists.text() == '3 people are typing…'
+    assert typists.stop(2) and not typists.stop(2)
+    assert typists.text() == 'carol and dave are typing…'

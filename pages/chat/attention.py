@@ -1,0 +1,90 @@
+"""Whether the person is looking at a conversation's newest messages: what decides when it counts as read.
+
+NiceGUI has no API of its own for a tab's visibility or focus, so this uses its two generic ones: ``ui.on`` (a
+global event that the browser raises with NiceGUI's ``emitEvent``) and an element listener with a ``js_handler``.
+
+- **Visible**: ``document.visibilityState`` (the Page Visibility API). ``visible`` means the tab is the selected tab
+  of a window that is not minimised; a hidden tab, a minimised window or a locked phone are ``hidden``. Focus is not
+  required: a chat open on a second screen while the person types elsewhere is still being read, and headless
+  Chromium (the e2e tests) often has no focus. Until the browser has said so, the tab counts as not visible: a page
+  opened in a background tab must not mark anything read, and a client that runs no JavaScript (a load tool) never
+  marks anything.
+- **At the bottom**: the scroller's ``scroll`` events, reduced in the browser to a change of "within ``NEAR`` px of
+  the bottom" (a ``column-reverse`` scroller is at its bottom at ``scrollTop`` 0), so scrolling sends one event per
+  crossing, not per frame. Until the browser says otherwise, the view is at its bottom (that is where it opens).
+
+Every snippet is fixed code; the only value put into one is an element id made here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from nicegui import events, ui
+
+EVENT = 'chatapp_visibility'
+NEAR = 48
+_WATCH = '''
+  if (!window.chatappVisibility) {
+    window.chatappVisibility = true;
+    document.addEventListener('visibilitychange', () => emitEvent(__EVENT__, {state: document.visibilityState}));
+  }
+  const divider = document.querySelector('#__LIST__ [data-testid=new-messages]');
+  if (divider) divider.scrollIntoView({block: 'start'});
+  const scroller = document.getElementById(__SCROLLER__);
+  const bottom = !scroller || Math.abs(scroller.scrollTop) < __NEAR__;
+  if (scroller) scroller.dataset.bottom = bottom;
+  emitEvent(__EVENT__, {state: document.visibilityState, bottom: bottom});
+'''
+_SCROLL = '''(e) => {
+  const t = e.target; const bottom = Math.abs(t.scrollTop) < __NEAR__;
+  if (t.dataset.bottom !== String(bottom)) { t.dataset.bottom = bottom; emit(bottom); }
+}'''
+
+
+class Attention:
+    """Tracks visibility and the scroller's bottom; calls ``on_looking`` whenever the person may have read more."""
+
+    def __init__(self, scroller: ui.element, list_element: ui.element, on_looking: Callable[[], None]) -> None:
+        self.visible = False
+        self.at_bottom = True
+        self._on_looking = on_looking
+        self._scroller = scroller
+        self._list = list_element
+        ui.on(EVENT, self._visibility)
+        scroller.on('scroll', self._scrolled, js_handler=self._code(_SCROLL))
+
+    @property
+    def looking(self) -> bool:
+        return self.visible and self.at_bottom
+
+    def watch(self) -> None:
+        """Ask the browser to report its visibility, now and on every change (once the page is connected), after
+        bringing the "New messages" line into view if there is one."""
+        ui.context.client.run_javascript(self._code(_WATCH))
+
+    def _code(self, template: str) -> str:
+        return (template.replace('__EVENT__', json.dumps(EVENT)).replace('__NEAR__', str(NEAR))
+                .replace('__LIST__', f'c{self._list.id}').replace('__SCROLLER__', json.dumps(f'c{self._scroller.id}')))
+
+    def _visibility(self, event: events.GenericEventArguments) -> None:
+        """``{state, bottom?}`` from the browser; anything of another shape is ignored."""
+        args = event.args[0] if isinstance(event.args, list) and len(event.args) == 1 else event.args
+        if isinstance(args, dict) and args.get('state') in {'visible', 'hidden'}:
+            bottom = args.get('bottom')
+            self._set(visible=args['state'] == 'visible', at_bottom=bottom if isinstance(bottom, bool) else None)
+
+    def _scrolled(self, event: events.GenericEventArguments) -> None:
+        if isinstance(event.args, bool):
+            self._set(at_bottom=event.args)
+
+    def _set(self, *, visible: bool | None = None, at_bottom: bool | None = None) -> None:
+        before = self.looking
+        if visible is not None:
+            self.visible = visible
+        if at_bottom is not None:
+            self.at_bottom = at_bottom
+        if self.looking and not before:
+            self._on_looking()
+

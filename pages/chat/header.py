@@ -1,0 +1,73 @@
+"""The conversation's header: who or what it is, presence or member count, and the mute switch.
+
+A direct chat shows the other person's avatar, name and presence ("online", "last seen …", or nothing when either
+side hides it); a group shows its name and "N members", which opens the members dialog (``pages.chat.group_panel``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import tzinfo
+from typing import Any
+
+from nicegui import ui
+
+from chatapp.schemas import ChatInfo, PresenceInfo
+from pages.avatar import avatar
+from pages.hooks import hook
+from pages.timezone import stamp
+
+
+class ChatHeader:
+    """Built once per view; ``update`` takes a fresh ``ChatInfo`` after a membership change."""
+
+    def __init__(self, info: ChatInfo, *, zone: tzinfo, on_back: Callable[[], Any], on_members: Callable[[], Any],
+                 on_mute: Callable[[], Any]) -> None:
+        self.zone = zone
+        self.group = info.kind == 'group'
+        with ui.row().classes('chat-header w-full items-center gap-2 no-wrap'):
+            hook(ui.button(icon='arrow_back', on_click=on_back), 'chat-back').classes('chat-back') \
+                .props('flat round dense aria-label="Back to conversations"')
+            if info.peer is not None:
+                avatar(info.peer)
+            else:
+                ui.icon('groups', size='lg', color='primary').props('aria-hidden=true')
+            with ui.column().classes('gap-0 min-w-0 flex-grow'):
+                self.title = hook(ui.label(info.title), 'chat-title') \
+                    .classes('text-lg font-bold leading-tight ellipsis').props('role=heading aria-level=2')
+                if self.group:
+                    self.members = hook(ui.button(on_click=on_members), 'members-button') \
+                        .props('flat dense no-caps size=sm padding="0 4px"').classes('self-start muted')
+                else:
+                    self.status = hook(ui.label(''), 'presence').classes('text-xs muted')
+                    self._username = f'@{info.peer.username}' if info.peer else ''
+                    self.status.set_text(self._username)
+            self.mute = hook(ui.button(on_click=on_mute), 'mute-toggle').props('flat round dense')
+        self.update(info)
+
+    def update(self, info: ChatInfo) -> None:
+        self.title.set_text(info.title)
+        if self.group:
+            count = len(info.members)
+            self.members.set_text(f'{count} member' if count == 1 else f'{count} members')
+        self.set_muted(info.muted)
+
+    def set_muted(self, muted: bool) -> None:
+        self.mute.props(f'icon={"notifications_off" if muted else "notifications"}')
+        # Set directly: the label holds a space, which a props string would split.
+        self.mute.props['aria-label'] = 'Unmute notifications' if muted else 'Mute notifications'
+        self.mute.props['aria-pressed'] = 'true' if muted else 'false'
+        self.mute.update()
+
+    def show_presence(self, presence: PresenceInfo | None) -> None:
+        """"online", "last seen …", or only the username when the person's presence is not mine to see."""
+        if self.group:
+            return
+        if presence is None or (not presence.online and presence.last_seen_at is None):
+            text = self._username
+        elif presence.online:
+            text = f'{self._username} · online'
+        else:
+            assert presence.last_seen_at is not None
+            text = f'{self._username} · last seen {stamp(presence.last_seen_at, self.zone)}'
+        self.status.set_text(text)
