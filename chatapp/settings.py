@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     socket_events_per_second: float = Field(
         30, gt=0, description="socket messages one page's socket may send a second, in bursts of twice that; "
                               'a socket that keeps sending faster is closed')
+    max_group_members: int = Field(256, ge=2, le=10_000, description='members one group may have at most')
     limit_messages: RateSpec = Field(
         # A person pasting 20 prepared lines with Enter after each sends them within a second: a burst of 30 lets
         # that through, while 120 a minute still stops a flood after 30 messages.
@@ -71,6 +72,12 @@ class Settings(BaseSettings):
     limit_searches: RateSpec = Field('5/s,60/min', description='people searches (each page of results), per account')
     limit_searches_per_address: RateSpec = Field('20/s,600/min', description='people searches per client address')
     limit_signups_per_address: RateSpec = Field('10/h,50/day', description='accounts created per client address')
+    presence_grace_seconds: float = Field(
+        5, ge=0, description='seconds after the last page of a person closes before they show offline (a reload '
+                             'within it does not flicker)')
+    presence_ttl_seconds: float = Field(
+        30, ge=1, description='with Redis: seconds a process vouches for its people online; it renews that every '
+                              'third of it, and a process that dies has its people offline within about 4/3 of it')
 
     @field_validator('secret')
     @classmethod

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chatapp.schemas import UserPublic
-from chatapp.services import accounts, friendships
+from chatapp.schemas import ChatInfo, MessageData, UserPublic
+from chatapp.services import accounts, conversations, friendships, groups
 from chatapp.services.tx import ServiceRunner
 from chatapp.services.users import find_by_username
 
@@ -21,6 +21,31 @@ def make_friends(services: ServiceRunner, a: UserPublic, b: UserPublic) -> None:
     """``a`` asks, ``b`` accepts."""
     services.run_sync(friendships.send_request, actor_id=a.id, target_id=b.id)
     services.run_sync(friendships.accept_request, actor_id=b.id, requester_id=a.id)
+
+
+def open_chat(services: ServiceRunner, a: UserPublic, b: UserPublic) -> int:
+    """The id of the direct conversation of ``a`` and ``b``, who become friends first."""
+    make_friends(services, a, b)
+    info, _ = services.run_sync(conversations.open_direct, actor_id=a.id, peer_username=b.username)
+    return info.conversation_id
+
+
+def say(services: ServiceRunner, sender: UserPublic, conversation_id: int, body: str = 'hello') -> MessageData:
+    """``sender`` writes ``body`` in the conversation."""
+    message, _ = services.run_sync(conversations.send_message, actor_id=sender.id, conversation_id=conversation_id,
+                                   body=body)
+    return message
+
+
+def make_group(services: ServiceRunner, creator: UserPublic, members: list[UserPublic], *, title: str = 'Team',
+               befriend: bool = True) -> ChatInfo:
+    """A group of ``creator`` (its admin) and ``members``, who first become the creator's friends (``befriend``)."""
+    if befriend:
+        for member in members:
+            make_friends(services, creator, member)
+    info, _ = services.run_sync(groups.create_group, actor_id=creator.id, title=title,
+                                member_ids=[member.id for member in members])
+    return info
 
 
 def user_named(services: ServiceRunner, username: str) -> UserPublic:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,12 @@ from sqlalchemy import Column, Engine, MetaData, String, inspect, text
 from sqlmodel import Session, SQLModel, select
 
 import models
+from chatapp.app import make_runner
+from chatapp.broker import MemoryBroker
 from chatapp.db import make_engine
 from chatapp.migrate import SCRIPT_LOCATION, downgrade, make_config, migration_connection, upgrade
+from chatapp.services import conversations
+from chatapp.settings import Settings
 
 TABLES = {'user', 'friendship', 'conversation', 'conversationmember', 'message', 'login_failure'}
 
@@ -127,6 +132,68 @@ def test_a_batch_migration_keeps_child_rows(engine: Engine, tmp_path: Path) -> N
         assert connection.execute(text('SELECT bio FROM "user"')).scalars().all() == [None]
         if engine.dialect.name == 'sqlite':  # enforcement is back on for the pooled connection
             assert connection.execute(text('PRAGMA foreign_keys')).scalar() == 1
+
+
+def test_an_issue_7_database_keeps_its_conversations_and_reads_them_as_read(engine: Engine,
+                                                                            settings: Settings) -> None:
+    """A database of the app before groups (revision 0002), filled through its own schema, upgraded to head: every
+    conversation and message is there, nothing shows as unread, and the inbox order comes from the newest message."""
+    upgrade(engine, '0002')
+    old = MetaData()
+    old.reflect(engine)  # the tables as revision 0002 made them: a column it did not have would fail the inserts
+    start = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    with engine.begin() as connection:
+        connection.execute(old.tables['user'].insert(), [
+            {'id': n, 'username': name, 'display_name': name.title(), 'password_hash': 'x', 'created_at': start}
+            for n, name in enumerate(('ada', 'bea', 'cy'), start=1)])
+        connection.execute(old.tables['friendship'].insert(), [
+            {'user_low_id': 1, 'user_high_id': 2, 'requester_id': 1, 'status': 'accepted', 'created_at': start,
+             'accepted_at': start},
+            {'user_low_id': 1, 'user_high_id': 3, 'requester_id': 3, 'status': 'accepted', 'created_at': start,
+             'accepted_at': start}])
+        connection.execute(old.tables['conversation'].insert(), [
+            {'id': 1, 'kind': 'direct', 'direct_key': '1:2', 'last_seq': 3, 'created_at': start},
+            {'id': 2, 'kind': 'direct', 'direct_key': '1:3', 'last_seq': 0, 'created_at': start + minute}])
+        connection.execute(old.tables['conversationmember'].insert(), [
+            {'conversation_id': c, 'user_id': u, 'joined_at': start} for c, u in ((1, 1), (1, 2), (2, 1), (2, 3))])
+        connection.execute(old.tables['message'].insert(), [
+            {'conversation_id': 1, 'seq': n, 'sender_id': 1 + n % 2, 'body': f'old {n}',
+             'created_at': start + n * minute, 'client_txn': f'txn0000{n}'} for n in (1, 2, 3)])
+
+    upgrade(engine)
+
+    with engine.connect() as connection:
+        messages = connection.execute(text('SELECT conversation_id, seq, sender_id, body, kind FROM message '
+                                           'ORDER BY seq')).all()
+        assert [tuple(m) for m in messages] == [(1, n, 1 + n % 2, f'old {n}', 'text') for n in (1, 2, 3)]
+        members = connection.execute(text('SELECT conversation_id, user_id, read_seq, joined_seq, role, muted '
+                                          'FROM conversationmember ORDER BY conversation_id, user_id')).all()
+        assert [tuple(m) for m in members] == [(1, 1, 3, 0, 'member', False), (1, 2, 3, 0, 'member', False),
+                                               (2, 1, 0, 0, 'member', False), (2, 3, 0, 0, 'member', False)]
+        rows = connection.execute(text('SELECT id, kind, title, last_seq, last_activity_at FROM conversation '
+                                       'ORDER BY id')).all()
+    activity = {row.id: _utc(row.last_activity_at) for row in rows}
+    assert [(row.id, row.kind, row.title, row.last_seq) for row in rows] == [(1, 'direct', None, 3),
+                                                                             (2, 'direct', None, 0)]
+    assert activity == {1: start + 3 * minute, 2: start + minute}  # the newest message, or the creation
+
+    runner = make_runner(settings, MemoryBroker())  # the app on the upgraded database
+    try:
+        info, _ = runner.run_sync(conversations.open_direct, actor_id=2, peer_username='ada')
+        assert [m.body for m in info.messages] == ['old 1', 'old 2', 'old 3']
+        assert (info.last_seq, info.read_seq, info.title) == (3, 3, 'Ada')
+        message, _ = runner.run_sync(conversations.send_message, actor_id=2, conversation_id=1, body='new')
+        assert message.seq == 4
+    finally:
+        runner.shutdown()
+        runner.engine.dispose()
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A stored time as UTC (SQLite's plain SQL hands back text, naive)."""
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 BIO_REVISION = '''

@@ -1,6 +1,7 @@
-"""One-to-one conversations and their messages. Only friends may read or write a direct conversation.
+"""Conversations (direct and group) and their messages: who may open, read and write them, and gap-free order.
 
-Events: ``send_message`` emits ``MessagePosted`` to the conversation's members and to nobody else.
+Events: ``send_message`` emits ``MessagePosted`` to the conversation's members at the moment of the commit and to
+nobody else. The group changes (``chatapp.services.groups``) write their timeline events through the same numbering.
 
 Sending and reading messages is the hot path, so it uses Core statements built once at import (SQLAlchemy caches
 their compiled SQL; building and ORM-loading them anew on every call cost more CPU than SQLite itself) and rows
@@ -11,21 +12,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, case, exc, func, insert, inspect, update
+from sqlalchemy import Connection, Table, and_, bindparam, case, exc, insert, inspect, update
 from sqlalchemy import select as core_select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, select
 
 from chatapp.clock import as_utc, utcnow
 from chatapp.errors import Invalid, NotFound
 from chatapp.events import MessagePosted
-from chatapp.schemas import ChatInfo, MessageData, UserPublic
+from chatapp.schemas import ChatInfo, MemberInfo, MessageData, Receipt, UserPublic
 from chatapp.security.limits import limited
 from chatapp.services.friendships import are_friends
 from chatapp.services.tx import Tx
-from chatapp.services.users import find_by_username, require_user
-from models import Conversation, ConversationMember, Friendship, FriendshipStatus, Message
+from chatapp.services.users import find_by_username
+from models import Conversation, ConversationKind, ConversationMember, Friendship, FriendshipStatus, Message, User
 from models.message import MAX_MESSAGE_LENGTH, TXN_MAX_LENGTH
 
 PAGE_SIZE = 50
@@ -48,43 +53,126 @@ _conversations = _table(Conversation)
 _members = _table(ConversationMember)
 _friendships = _table(Friendship)
 _messages = _table(Message)
+_users = _table(User)
 
-# Access in one query: one row per other member the actor is paired with, with the pair's status and the number of
-# members. Inner joins only, because PostgreSQL cannot lock the nullable side of an outer join; a member without a
-# friendship row therefore shows as a row short of the count.
 _me = _members.alias('me')
 _other = _members.alias('other')
+_c = _conversations.c
 _low_first = _other.c.user_id < _me.c.user_id
-_member_count = core_select(func.count()).select_from(_members) \
-    .where(_members.c.conversation_id == _me.c.conversation_id).scalar_subquery()
+_is_pair = and_(_friendships.c.user_low_id == case((_low_first, _other.c.user_id), else_=_me.c.user_id),
+                _friendships.c.user_high_id == case((_low_first, _me.c.user_id), else_=_other.c.user_id))
+
+# Reading: the actor's member row, the kind and (direct only) the friendship with the other member, in one query.
+# Outer joins: a group has no "other" to pair with, and a direct conversation whose friendship ended has no row.
 _ACCESS = (
-    core_select(_other.c.user_id, _friendships.c.status, _member_count.label('members'))
-    .select_from(
-        _me.join(_other, and_(_other.c.conversation_id == _me.c.conversation_id, _other.c.user_id != _me.c.user_id))
-        .join(_friendships, and_(
-            _friendships.c.user_low_id == case((_low_first, _other.c.user_id), else_=_me.c.user_id),
-            _friendships.c.user_high_id == case((_low_first, _me.c.user_id), else_=_other.c.user_id))))
+    core_select(_c.kind, _me.c.joined_seq, _friendships.c.status)
+    .select_from(_me.join(_conversations, _c.id == _me.c.conversation_id)
+                 .outerjoin(_other, and_(_c.kind == ConversationKind.DIRECT,
+                                         _other.c.conversation_id == _me.c.conversation_id,
+                                         _other.c.user_id != _me.c.user_id))
+                 .outerjoin(_friendships, _is_pair))
     .where(_me.c.conversation_id == bindparam('conversation_id'), _me.c.user_id == bindparam('actor_id'))
 )
-_ACCESS_HELD = _ACCESS.with_for_update(read=True, of=_friendships)
+# Sending (after the sequence bump has locked the conversation row), one query per kind for the recipients. Inner
+# joins only, because PostgreSQL cannot lock the nullable side of an outer join.
+_DIRECT_PEER_HELD = (
+    core_select(_other.c.user_id)
+    .select_from(_me.join(_other, and_(_other.c.conversation_id == _me.c.conversation_id,
+                                       _other.c.user_id != _me.c.user_id))
+                 .join(_friendships, and_(_is_pair, _friendships.c.status == FriendshipStatus.ACCEPTED)))
+    .where(_me.c.conversation_id == bindparam('conversation_id'), _me.c.user_id == bindparam('actor_id'))
+    .with_for_update(read=True, of=_friendships)
+)
 """``FOR SHARE OF friendship`` on PostgreSQL (nothing on SQLite, whose transactions are serialised anyway)."""
+_GROUP_MEMBERS = (
+    core_select(_other.c.user_id)
+    .select_from(_me.join(_other, _other.c.conversation_id == _me.c.conversation_id))
+    .where(_me.c.conversation_id == bindparam('conversation_id'), _me.c.user_id == bindparam('actor_id'))
+)
+_MEMBER_IDS = core_select(_members.c.user_id).where(_members.c.conversation_id == bindparam('conversation_id')) \
+    .order_by(_members.c.user_id)
 
-# Incrementing the counter locks the conversation row until commit, so sequence order is commit order.
-_NEXT_SEQ = (update(_conversations).where(_conversations.c.id == bindparam('conversation_id'))
-             .values(last_seq=_conversations.c.last_seq + 1).returning(_conversations.c.last_seq))
-_INSERT_MESSAGE = insert(_messages).returning(_messages.c.id)
-_SENT = (core_select(_messages.c.id, _messages.c.conversation_id, _messages.c.seq, _messages.c.sender_id,
-                     _messages.c.body, _messages.c.created_at)
-         .where(_messages.c.sender_id == bindparam('sender_id'), _messages.c.client_txn == bindparam('txn')))
-
+# Incrementing the counter locks the conversation row until commit, so sequence order is commit order. The same
+# statement stamps the activity time the inbox is ordered by, and says which access rule applies.
+NEXT_SEQ = (update(_conversations).where(_c.id == bindparam('conversation_id'))
+            .values(last_seq=_c.last_seq + 1, last_activity_at=bindparam('now'))
+            .returning(_c.last_seq, _c.kind))
+"""Also used by the group services for their timeline events (parameters ``conversation_id``, ``now``)."""
+MARK_OWN_READ = (update(_members)
+                 .where(_members.c.conversation_id == bindparam('in_conversation'),
+                        _members.c.user_id == bindparam('actor_id'))
+                 .values(read_seq=bindparam('seq'), read_at=bindparam('now')))
+"""The author of the newest message or event has read it: my own messages are never unread. Parameters
+``in_conversation`` (a column's name is not allowed here), ``actor_id``, ``seq``, ``now``."""
+INSERT_MESSAGE = insert(_messages).returning(_messages.c.id)
 _m = _messages.c
-_NEWEST = (core_select(_m.id, _m.conversation_id, _m.seq, _m.sender_id, _m.body, _m.created_at)
-           .where(_m.conversation_id == bindparam('conversation_id'))
+# A send inserts unless its (sender, txn) is stored already: then no row comes back and nothing is written. Taking
+# the unique index as the check saves the statement that used to look first (the common case is a new message).
+_INSERT_SEND = {
+    'sqlite': sqlite_insert(_messages).on_conflict_do_nothing(index_elements=[_m.sender_id, _m.client_txn])
+    .returning(_m.id),
+    'postgresql': postgresql_insert(_messages).on_conflict_do_nothing(index_elements=[_m.sender_id, _m.client_txn])
+    .returning(_m.id),
+}
+_COLUMNS = (_m.id, _m.conversation_id, _m.seq, _m.sender_id, _m.body, _m.created_at, _m.kind)
+_SENT = core_select(*_COLUMNS).where(_m.sender_id == bindparam('sender_id'), _m.client_txn == bindparam('txn'))
+_NEWEST = (core_select(*_COLUMNS)
+           .where(_m.conversation_id == bindparam('conversation_id'), _m.seq > bindparam('joined_seq'))
            .order_by(_m.seq.desc()).limit(bindparam('limit')))
 _OLDER = _NEWEST.where(_m.seq < bindparam('before_seq'))
-_NEWER = (core_select(_m.id, _m.conversation_id, _m.seq, _m.sender_id, _m.body, _m.created_at)
+_NEWER = (core_select(*_COLUMNS)
           .where(_m.conversation_id == bindparam('conversation_id'), _m.seq > bindparam('after_seq'))
           .order_by(_m.seq).limit(CATCH_UP_LIMIT))
+_CONVERSATION = core_select(_c.kind, _c.title, _c.last_seq).where(_c.id == bindparam('conversation_id'))
+_u = _users.c
+_MEMBER_ROWS = (
+    core_select(_u.id, _u.username, _u.display_name, _u.read_receipts, _members.c.role, _members.c.joined_at,
+                _members.c.joined_seq, _members.c.read_seq, _members.c.read_at, _members.c.muted)
+    .select_from(_members.join(_users, _u.id == _members.c.user_id))
+    .where(_members.c.conversation_id == bindparam('conversation_id'))
+    .order_by(_members.c.joined_at, _members.c.user_id)
+)
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the access check learnt about the actor's place in the conversation."""
+
+    kind: str
+    joined_seq: int
+
+
+def require_access(connection: Connection, actor_id: int, conversation_id: int) -> Access:
+    """The actor's access to the conversation for reading (messages, members, typing), or ``NotFound``.
+
+    | actor                                   | conversation | friendship with the other member | access |
+    |-----------------------------------------|--------------|----------------------------------|--------|
+    | member                                  | group        | (not looked at)                  | yes    |
+    | member                                  | direct       | accepted                         | yes    |
+    | member                                  | direct       | pending request                  | no     |
+    | member                                  | direct       | none (never, or unfriended)      | no     |
+    | not a member (never, removed, left)     | group        | (any, even friends with all)     | no     |
+    | not a member                            | direct       | (any, even friends with both)    | no     |
+    | anyone                                  | no such id   |                                  | no     |
+
+    "no" is always ``NotFound(NOT_AVAILABLE, code='not_available')``: the same refusal whatever the reason, so
+    nobody can probe which conversation ids exist or who is in them. A member sees messages after ``joined_seq``
+    only (the join boundary), which every read service applies.
+
+    Writers (``send_message``, the group changes) check the same rule after taking the conversation row's lock, so
+    that what they checked cannot change before they commit:
+
+    - direct: ``send_message`` holds the friendship row (``FOR SHARE`` on PostgreSQL; SQLite's transactions are
+      serialised anyway), so an unfriend racing a send either waits for the send or the send sees it ended;
+    - group: membership only changes in a transaction that has bumped ``last_seq`` (every change writes a timeline
+      event), which locks the conversation row. A send bumps ``last_seq`` *before* reading the members, so a
+      removal racing a send is serialised on that row: the send either commits first (and the removed member is
+      among its recipients, having been a member then) or reads the members after the removal committed and is
+      refused. Taking the conversation lock first also means there is no lock-order deadlock between the two."""
+    row = connection.execute(_ACCESS, {'conversation_id': conversation_id, 'actor_id': actor_id}).first()
+    if row is None or (row.kind != ConversationKind.GROUP and row.status != FriendshipStatus.ACCEPTED):
+        raise NotFound(NOT_AVAILABLE, code=NOT_AVAILABLE_CODE)
+    return Access(kind=row.kind, joined_seq=row.joined_seq)
 
 
 def open_direct(tx: Tx, *, actor_id: int, peer_username: str) -> ChatInfo:
@@ -92,39 +180,53 @@ def open_direct(tx: Tx, *, actor_id: int, peer_username: str) -> ChatInfo:
     peer = find_by_username(tx.session, peer_username)
     if peer is None or peer.id is None or peer.id == actor_id or not are_friends(tx.session, actor_id, peer.id):
         raise NotFound(NOT_AVAILABLE, code=NOT_AVAILABLE_CODE)
-    me = require_user(tx.session, actor_id)
     conversation = _direct_conversation(tx.session, actor_id, peer.id)
     assert conversation.id is not None
-    newest = _page(tx.session.connection(), conversation.id, before_seq=None, limit=PAGE_SIZE + 1)
-    return ChatInfo(conversation_id=conversation.id, me=UserPublic.model_validate(me),
-                    peer=UserPublic.model_validate(peer), messages=newest[-PAGE_SIZE:],
-                    has_earlier=len(newest) > PAGE_SIZE)
+    return chat_info(tx.session.connection(), actor_id, conversation.id)
+
+
+def open_conversation(tx: Tx, *, actor_id: int, conversation_id: int) -> ChatInfo:
+    """Any conversation the actor may use (see ``require_access``), with its newest page."""
+    connection = tx.session.connection()
+    require_access(connection, actor_id, conversation_id)
+    return chat_info(connection, actor_id, conversation_id)
 
 
 @limited('messages')
 def send_message(tx: Tx, *, actor_id: int, conversation_id: int, body: str, txn: str | None = None
                  ) -> MessageData:
-    """Store ``body`` as the conversation's next message; members hear it only after the commit.
+    """Store ``body`` as the conversation's next message; the members at the moment of the commit hear it after
+    the commit. The sender has read it (``read_seq`` moves to it) and the conversation's activity time is now.
 
     ``txn`` is the sending page's id for this send. A send repeated with the same ``txn`` (a retry after a timeout,
     a page that re-sends what it had not seen confirmed after a restart) returns the message stored the first time
-    and stores nothing. The check runs after the sequence counter is taken, which locks the conversation row: two
-    copies of one send are serialised there, and the second sees the first (the unique index backs this up)."""
+    and stores nothing: its insert meets the unique index on (sender, txn) and does nothing. That happens after the
+    sequence counter is taken, which locks the conversation row: two copies of one send are serialised there, and
+    the second finds the first.
+
+    Statements: the counter, the recipients (which checks access), the insert, the sender's read position; the
+    same count as before read positions existed, because the insert now doubles as the duplicate check."""
     text = message_text(body)
     if txn is not None and not TXN_PATTERN.fullmatch(txn):
         raise Invalid('This message could not be sent. Reload the page and try again.', code='bad_txn')
     connection = tx.session.connection()
-    members = _require_access(connection, actor_id, conversation_id, hold=True)
-    seq = connection.execute(_NEXT_SEQ, {'conversation_id': conversation_id}).scalar_one()
-    if txn is not None and (sent := connection.execute(_SENT, {'sender_id': actor_id, 'txn': txn}).first()):
+    now = utcnow()
+    bumped = connection.execute(NEXT_SEQ, {'conversation_id': conversation_id, 'now': now}).first()
+    if bumped is None:
+        raise NotFound(NOT_AVAILABLE, code=NOT_AVAILABLE_CODE)
+    seq, kind = bumped
+    members = _members_for_send(connection, actor_id, conversation_id, kind)
+    values = {'conversation_id': conversation_id, 'seq': seq, 'sender_id': actor_id, 'body': text, 'created_at': now}
+    message_id = connection.execute(_INSERT_SEND[connection.dialect.name], {**values, 'client_txn': txn}).scalar()
+    if message_id is None:  # this txn was stored before
+        sent = connection.execute(_SENT, {'sender_id': actor_id, 'txn': txn}).one()
         tx.session.rollback()  # gives the sequence number back: nothing new is stored or announced
-        (stored,) = _message_data([sent])
+        (stored,) = message_data([sent])
         if stored.conversation_id != conversation_id:
             raise Invalid('This message could not be sent. Reload the page and try again.', code='bad_txn')
         return stored
-    values = {'conversation_id': conversation_id, 'seq': seq, 'sender_id': actor_id, 'body': text,
-              'created_at': utcnow()}
-    message_id = connection.execute(_INSERT_MESSAGE, {**values, 'client_txn': txn}).scalar_one()
+    connection.execute(MARK_OWN_READ, {'in_conversation': conversation_id, 'actor_id': actor_id, 'seq': seq,
+                                       'now': now})
     data = MessageData(id=message_id, **values)
     tx.emit(MessagePosted(recipients=tuple(members), message=data))
     return data
@@ -157,30 +259,78 @@ def problem_message(code: str, length: int = 0) -> str:
 
 def messages_before(tx: Tx, *, actor_id: int, conversation_id: int, before_seq: int | None,
                     limit: int = PAGE_SIZE) -> list[MessageData]:
-    """Up to ``limit`` messages older than ``before_seq`` (``None``: the newest ones), oldest first."""
+    """Up to ``limit`` messages older than ``before_seq`` (``None``: the newest ones), oldest first; never any from
+    before the actor joined."""
     connection = tx.session.connection()
-    _require_access(connection, actor_id, conversation_id)
-    return _page(connection, conversation_id, before_seq=before_seq, limit=max(0, min(limit, PAGE_SIZE)))
+    access = require_access(connection, actor_id, conversation_id)
+    return _page(connection, conversation_id, joined_seq=access.joined_seq, before_seq=before_seq,
+                 limit=max(0, min(limit, PAGE_SIZE)))
 
 
 def messages_after(tx: Tx, *, actor_id: int, conversation_id: int, after_seq: int) -> list[MessageData]:
-    """Messages newer than ``after_seq``, oldest first: how a view catches up after a gap or a reconnect."""
+    """Messages newer than ``after_seq`` (and than the actor's join), oldest first: how a view catches up after a
+    gap or a reconnect."""
     connection = tx.session.connection()
-    _require_access(connection, actor_id, conversation_id)
-    rows = connection.execute(_NEWER, {'conversation_id': conversation_id, 'after_seq': after_seq})
-    return _message_data(rows)
+    access = require_access(connection, actor_id, conversation_id)
+    rows = connection.execute(_NEWER, {'conversation_id': conversation_id,
+                                       'after_seq': max(after_seq, access.joined_seq)})
+    return message_data(rows)
 
 
-def _require_access(connection: Connection, actor_id: int, conversation_id: int, *, hold: bool = False) -> list[int]:
-    """The member ids, when the actor may use this conversation: a member, and still friends with every other one
-    (``hold``: and stays friends until this transaction commits, see ``are_friends``)."""
+def typing_audience(tx: Tx, *, actor_id: int, conversation_id: int) -> list[int]:
+    """Who hears that the actor is typing here: the other members, when the actor may use the conversation."""
+    connection = tx.session.connection()
+    require_access(connection, actor_id, conversation_id)
+    ids = connection.execute(_MEMBER_IDS, {'conversation_id': conversation_id}).scalars()
+    return [user_id for user_id in ids if user_id != actor_id]
+
+
+def chat_info(connection: Connection, actor_id: int, conversation_id: int) -> ChatInfo:
+    """The conversation as the actor opens it (the caller has checked access): members, positions, receipts and
+    the newest page after the actor's join. Also used by the group services after a change."""
+    conversation = connection.execute(_CONVERSATION, {'conversation_id': conversation_id}).one()
+    rows = connection.execute(_MEMBER_ROWS, {'conversation_id': conversation_id}).all()
+    members = [MemberInfo(user=UserPublic(id=r.id, username=r.username, display_name=r.display_name), role=r.role,
+                          joined_at=as_utc(r.joined_at)) for r in rows]
+    mine = next(r for r in rows if r.id == actor_id)
+    me = next(m.user for m in members if m.user.id == actor_id)
+    peer = None
+    if conversation.kind == ConversationKind.GROUP:
+        title, path = conversation.title or '', group_path(conversation_id)
+    else:
+        peer = next((m.user for m in members if m.user.id != actor_id), None)
+        title, path = (peer.label, direct_path(peer.username)) if peer else ('', '')
+    receipts = [Receipt(user_id=r.id, read_seq=r.read_seq, read_at=_utc_or_none(r.read_at))
+                for r in rows if r.id != actor_id and r.read_receipts] if mine.read_receipts else []
+    newest = _page(connection, conversation_id, joined_seq=mine.joined_seq, before_seq=None, limit=PAGE_SIZE + 1)
+    return ChatInfo(conversation_id=conversation_id, kind=conversation.kind, title=title, path=path, me=me,
+                    peer=peer, members=members, my_role=mine.role, muted=mine.muted, joined_seq=mine.joined_seq,
+                    read_seq=mine.read_seq, last_seq=conversation.last_seq, receipts=receipts,
+                    messages=newest[-PAGE_SIZE:], has_earlier=len(newest) > PAGE_SIZE)
+
+
+def direct_path(peer_username: str) -> str:
+    """Where a direct conversation lives."""
+    return f'/chat/{peer_username}'
+
+
+def group_path(conversation_id: int) -> str:
+    """Where a group lives."""
+    return f'/group/{conversation_id}'
+
+
+def _members_for_send(connection: Connection, actor_id: int, conversation_id: int, kind: str) -> list[int]:
+    """The recipients of a send, or ``NotFound`` when the actor may not write here (the rule of
+    ``require_access``, checked under the locks it describes)."""
     params = {'conversation_id': conversation_id, 'actor_id': actor_id}
-    rows = connection.execute(_ACCESS_HELD if hold else _ACCESS, params).all()
-    others = [other for other, status, _ in rows if status == FriendshipStatus.ACCEPTED]
-    if rows and len(others) == rows[0].members - 1:
-        return sorted([actor_id, *others])
-    # No row: not a member, or not paired with anyone in it (a direct conversation always has its two members).
-    raise NotFound(NOT_AVAILABLE, code=NOT_AVAILABLE_CODE)
+    if kind == ConversationKind.GROUP:
+        members = connection.execute(_GROUP_MEMBERS, params).scalars().all()
+    else:
+        peers = connection.execute(_DIRECT_PEER_HELD, params).scalars().all()
+        members = [actor_id, *peers] if peers else []
+    if not members:
+        raise NotFound(NOT_AVAILABLE, code=NOT_AVAILABLE_CODE)
+    return sorted(members)
 
 
 def _direct_conversation(session: Session, a: int, b: int) -> Conversation:
@@ -191,7 +341,7 @@ def _direct_conversation(session: Session, a: int, b: int) -> Conversation:
         return conversation
     try:
         with session.begin_nested():
-            conversation = Conversation(kind='direct', direct_key=key)
+            conversation = Conversation(kind=ConversationKind.DIRECT, direct_key=key)
             session.add(conversation)
             session.flush()
             session.add_all([ConversationMember(conversation_id=conversation.id, user_id=low),  # type: ignore[arg-type]
@@ -201,17 +351,24 @@ def _direct_conversation(session: Session, a: int, b: int) -> Conversation:
     return conversation
 
 
-def _page(connection: Connection, conversation_id: int, *, before_seq: int | None, limit: int) -> list[MessageData]:
-    params: dict[str, Any] = {'conversation_id': conversation_id, 'limit': limit}
+def _page(connection: Connection, conversation_id: int, *, joined_seq: int, before_seq: int | None,
+          limit: int) -> list[MessageData]:
+    params: dict[str, Any] = {'conversation_id': conversation_id, 'joined_seq': joined_seq, 'limit': limit}
     if before_seq is None:
         rows = connection.execute(_NEWEST, params).all()
     else:
         rows = connection.execute(_OLDER, {**params, 'before_seq': before_seq}).all()
-    return _message_data(reversed(rows))
+    return message_data(reversed(rows))
 
 
-def _message_data(rows: Iterable[Sequence[Any]]) -> list[MessageData]:
-    """The messages for pages and the broker, their times UTC-aware on every backend (SQLite reads them back naive)."""
+def message_data(rows: Iterable[Sequence[Any]]) -> list[MessageData]:
+    """The messages for pages and the broker, their times UTC-aware on every backend (SQLite reads them back naive).
+    Rows are ``(id, conversation_id, seq, sender_id, body, created_at, kind)``."""
     return [MessageData(id=id_, conversation_id=conversation_id, seq=seq, sender_id=sender_id, body=body,
-                        created_at=as_utc(created_at))
-            for id_, conversation_id, seq, sender_id, body, created_at in rows]
+                        created_at=as_utc(created_at), kind=kind)
+            for id_, conversation_id, seq, sender_id, body, created_at, kind in rows]
+
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)

@@ -1,4 +1,5 @@
-"""Direct conversations and their messages: who may open, read and write them, and gap-free message order."""
+"""Direct conversations and their messages: who may open, read and write them, gap-free message order, and what
+a member sees on opening one (``ChatInfo``). Groups: test_groups.py; the access table: test_access.py."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from sqlmodel import Session, col, select
 
 from chatapp.errors import Invalid, NotFound
 from chatapp.events import FriendshipChanged, MessagePosted
-from chatapp.schemas import ChatInfo, MessageData, UserPublic
-from chatapp.services import conversations, friendships
+from chatapp.schemas import ChatInfo, MessageData, Receipt, UserPublic
+from chatapp.services import conversations, friendships, privacy
 from chatapp.services.conversations import MAX_MESSAGE_LENGTH, NOT_AVAILABLE, PAGE_SIZE
 from chatapp.services.tx import ServiceRunner, Tx
 from models import Conversation, ConversationMember, Message
@@ -53,6 +54,34 @@ def test_open_direct_creates_the_conversation_once(services: ServiceRunner, alic
     assert other_side.me == bob and other_side.peer == alice
     assert first.conversation_id == again.conversation_id == other_side.conversation_id
     assert _members(services) == {first.conversation_id: {alice.id, bob.id}}
+    assert (first.kind, first.title, first.path) == ('direct', 'bob', '/chat/bob')
+    assert (other_side.title, other_side.path) == ('Alice', '/chat/alice')
+    assert [(m.user, m.role) for m in first.members] == [(alice, 'member'), (bob, 'member')]
+    assert (first.my_role, first.muted, first.joined_seq, first.read_seq, first.last_seq) == ('member', False, 0, 0, 0)
+    assert first.receipts == [Receipt(user_id=bob.id, read_seq=0, read_at=None)]
+
+
+def test_my_own_messages_are_read_and_the_others_count_as_unread(services: ServiceRunner, alice: UserPublic,
+                                                                 bob: UserPublic, chat: int) -> None:
+    for n in range(2):
+        services.run_sync(conversations.send_message, actor_id=alice.id, conversation_id=chat, body=f'a{n}')
+    mine = services.run_sync(conversations.open_conversation, actor_id=alice.id, conversation_id=chat)[0]
+    theirs = services.run_sync(conversations.open_conversation, actor_id=bob.id, conversation_id=chat)[0]
+    assert (mine.last_seq, mine.read_seq) == (2, 2)
+    assert (theirs.last_seq, theirs.read_seq) == (2, 0)
+    assert theirs.receipts[0].read_seq == 2 and theirs.receipts[0].read_at is not None  # alice has read her own
+    services.run_sync(conversations.send_message, actor_id=bob.id, conversation_id=chat, body='b')
+    mine = services.run_sync(conversations.open_conversation, actor_id=alice.id, conversation_id=chat)[0]
+    assert mine.last_seq - mine.read_seq == 1
+
+
+@pytest.mark.parametrize('hidden_by', ['alice', 'bob'])
+def test_read_receipts_are_reciprocal(services: ServiceRunner, alice: UserPublic, bob: UserPublic, chat: int,
+                                      hidden_by: str) -> None:
+    services.run_sync(privacy.set_privacy, actor_id=(alice if hidden_by == 'alice' else bob).id, read_receipts=False)
+    for reader in (alice, bob):
+        info = services.run_sync(conversations.open_conversation, actor_id=reader.id, conversation_id=chat)[0]
+        assert info.receipts == []
 
 
 def test_concurrent_first_opens_make_one_conversation(services: ServiceRunner) -> None:
