@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     limit_searches: RateSpec = Field('5/s,60/min', description='people searches (each page of results), per account')
     limit_searches_per_address: RateSpec = Field('20/s,600/min', description='people searches per client address')
     limit_signups_per_address: RateSpec = Field('10/h,50/day', description='accounts created per client address')
+    limit_group_changes: RateSpec = Field(
+        # Each change is a timeline event for up to 256 members: a script toggling a member in and out must not
+        # become a flood for all of them.
+        '10/10s,60/min', description='groups created, members added, removed or made admin, and renames, per account')
+    limit_group_changes_per_address: RateSpec = Field(
+        '30/10s,300/min', description='the same, per client address')
     presence_grace_seconds: float = Field(
         5, ge=0, description='seconds after the last page of a person closes before they show offline (a reload '
                              'within it does not flicker)')

@@ -28,7 +28,7 @@ from chatapp.security.limiter import Check, Limiter, MemoryLimiter, Rate, parse_
 if TYPE_CHECKING:
     from chatapp.settings import Settings
 
-RuleName = Literal['messages', 'friend_requests', 'friend_answers', 'searches', 'signups']
+RuleName = Literal['messages', 'friend_requests', 'friend_answers', 'searches', 'signups', 'group_changes']
 RULE_NAMES: frozenset[str] = frozenset(get_args(RuleName))
 REFUSALS: dict[RuleName, str] = {
     'messages': 'You are sending messages too fast.',
@@ -36,6 +36,7 @@ REFUSALS: dict[RuleName, str] = {
     'friend_answers': 'You are answering friend requests too fast.',
     'searches': 'You are searching too fast.',
     'signups': 'Too many accounts were created from your network.',
+    'group_changes': 'You are changing groups too fast.',
 }
 MARK = '__chatapp_limit__'
 IPV6_PREFIX = 64
@@ -137,6 +138,8 @@ def rules_from(settings: Settings) -> dict[RuleName, Rule]:
                                settings.limit_friend_answers_per_address),
         'searches': rule('searches', settings.limit_searches, settings.limit_searches_per_address),
         'signups': rule('signups', 'off', settings.limit_signups_per_address),
+        'group_changes': rule('group_changes', settings.limit_group_changes,
+                              settings.limit_group_changes_per_address),
     }
 
 

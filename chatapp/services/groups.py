@@ -34,6 +34,7 @@ from chatapp.clock import utcnow
 from chatapp.errors import Invalid, NotFound
 from chatapp.events import MembershipChanged, MessagePosted
 from chatapp.schemas import ChatInfo, MessageData, UserPublic
+from chatapp.security.limits import limited
 from chatapp.services.conversations import (
     INSERT_MESSAGE,
     MARK_OWN_READ,
@@ -61,6 +62,7 @@ NOT_FRIEND = 'You can only add your own friends to a group.'
 NOT_MEMBER = 'That person is not in this group.'
 
 
+@limited('group_changes')
 def create_group(tx: Tx, *, actor_id: int, title: str, member_ids: Sequence[int]) -> ChatInfo:
     """A new group named ``title`` of the actor (its admin) and ``member_ids``, who must be the actor's friends
     (at least one). Its first timeline event says the actor created it; everyone in it hears of it."""
@@ -87,6 +89,7 @@ def create_group(tx: Tx, *, actor_id: int, title: str, member_ids: Sequence[int]
     return chat_info(tx.session.connection(), actor_id, conversation_id)
 
 
+@limited('group_changes')
 def add_members(tx: Tx, *, actor_id: int, conversation_id: int, user_ids: Sequence[int]) -> None:
     """Add the actor's friends ``user_ids`` (any member may). Who is already in is skipped; when nobody is left
     to add, nothing changes. New members see the group from the event that added them on (``joined_seq``)."""
@@ -108,6 +111,7 @@ def add_members(tx: Tx, *, actor_id: int, conversation_id: int, user_ids: Sequen
     _announce(tx, conversation_id, 'added', before=set(group.members), after=after, user_ids=wanted)
 
 
+@limited('group_changes')
 def remove_member(tx: Tx, *, actor_id: int, conversation_id: int, user_id: int) -> None:
     """Take ``user_id`` out of the group (admins only). They lose access at once: every service refuses them and
     their open views hear ``MembershipChanged(change='removed')``."""
@@ -149,6 +153,7 @@ def leave_group(tx: Tx, *, actor_id: int, conversation_id: int) -> None:
         _announce(tx, conversation_id, 'admin', before=after, after=after, user_ids=[promoted[0].id])
 
 
+@limited('group_changes')
 def rename_group(tx: Tx, *, actor_id: int, conversation_id: int, title: str) -> None:
     """Give the group a new name (admins only); the same name again changes nothing."""
     group = _lock(tx, actor_id, conversation_id)
@@ -163,6 +168,7 @@ def rename_group(tx: Tx, *, actor_id: int, conversation_id: int, title: str) -> 
     _announce(tx, conversation_id, 'renamed', before=members, after=members, user_ids=[])
 
 
+@limited('group_changes')
 def make_admin(tx: Tx, *, actor_id: int, conversation_id: int, user_id: int) -> None:
     """Make the member ``user_id`` an admin (admins only); an admin already changes nothing."""
     group = _lock(tx, actor_id, conversation_id)

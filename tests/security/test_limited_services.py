@@ -16,7 +16,7 @@ from chatapp.broker import MemoryBroker
 from chatapp.errors import Throttled
 from chatapp.schemas import Relation, UserPublic
 from chatapp.security.limits import from_address
-from chatapp.services import accounts, conversations, friendships
+from chatapp.services import accounts, conversations, friendships, groups
 from chatapp.services.tx import ServiceRunner
 from chatapp.services.users import find_by_username
 from tests.conftest import make_settings
@@ -25,7 +25,8 @@ from tests.factories import make_friends, make_user
 HERE, THERE = '203.0.113.7', '198.51.100.20'
 UNLIMITED = {f'limit_{name}': 'off' for name in (
     'messages', 'messages_per_address', 'friend_requests', 'friend_requests_per_address', 'friend_answers',
-    'friend_answers_per_address', 'searches', 'searches_per_address', 'signups_per_address')}
+    'friend_answers_per_address', 'searches', 'searches_per_address', 'signups_per_address', 'group_changes',
+    'group_changes_per_address')}
 
 
 @pytest.fixture
@@ -152,6 +153,27 @@ async def test_signups_are_limited_per_address(runner_with: Callable[..., Servic
     names = ('first', 'second', 'third', 'fourth')
     found = [runner.run_sync(lambda tx, name=name: find_by_username(tx.session, name))[0] for name in names]
     assert [user is not None for user in found] == [True, True, False, True]
+
+
+async def test_group_changes_are_limited_but_leaving_never_is(runner_with: Callable[..., ServiceRunner]) -> None:
+    """Every group change is a timeline event for each member: a script toggling someone in and out is stopped, and
+    nobody is ever kept in a group by a limit."""
+    runner = runner_with(limit_group_changes='3/min')
+    alice, bob, carol = (make_user(runner, name) for name in ('alice', 'bob', 'carol'))
+    make_friends(runner, alice, bob)
+    make_friends(runner, alice, carol)
+    with from_address(HERE):
+        info = await runner(groups.create_group, actor_id=alice.id, title='Trip', member_ids=[bob.id])
+        group = info.conversation_id
+        await runner(groups.add_members, actor_id=alice.id, conversation_id=group, user_ids=[carol.id])
+        await runner(groups.remove_member, actor_id=alice.id, conversation_id=group, user_id=carol.id)
+        with pytest.raises(Throttled, match='You are changing groups too fast'):
+            await runner(groups.add_members, actor_id=alice.id, conversation_id=group, user_ids=[carol.id])
+        await runner(groups.leave_group, actor_id=alice.id, conversation_id=group)
+
+    members = [m.user.username for m in runner.run_sync(
+        conversations.open_conversation, actor_id=bob.id, conversation_id=group)[0].members]
+    assert members == ['bob']
 
 
 async def test_calls_not_made_by_pages_are_not_limited(runner_with: Callable[..., ServiceRunner]) -> None:
