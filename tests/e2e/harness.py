@@ -7,6 +7,7 @@ Every wait is explicit and bounded: a test waits for what a user would see, neve
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -167,8 +168,8 @@ def wait_for_text(driver: WebDriver, testid: str, text: str, timeout: float = WA
 
 
 def open_dashboard(driver: WebDriver, base: str) -> None:
-    """Go to ``/`` and wait until the search box is there."""
-    driver.get(f'{base}/')
+    """Go to ``/friends`` (friends, requests, people search) and wait until the search box is there."""
+    driver.get(f'{base}/friends')
     find(driver, 'search-input')
 
 
@@ -264,3 +265,47 @@ def wait_for_messages(driver: WebDriver, texts: list[str], timeout: float = WAIT
         raise AssertionError(f'{texts} are not each shown once, in order, on {driver.current_url}; shown: {shown}'
                              ) from None
     return shown
+
+
+# --- the inbox -----------------------------------------------------------------------------------------------------
+
+def inbox_row(driver: WebDriver, conversation_id: int, timeout: float = WAIT_SECONDS) -> WebElement:
+    """The visible inbox row (an ``<a>``) of the conversation, once it is shown."""
+    selector = f'{css("inbox-row")}[data-conversation="{conversation_id}"]'
+
+    def row(d: WebDriver) -> WebElement | None:
+        return next((e for e in d.find_elements(By.CSS_SELECTOR, selector) if e.is_displayed()), None)
+
+    return wait(driver, row, f'no inbox row for conversation {conversation_id} on {driver.current_url}', timeout)
+
+
+def unread_badge(driver: WebDriver, conversation_id: int) -> int:
+    """The unread count the row's badge shows (0: no badge); words for screen readers may follow the number."""
+    badges = inbox_row(driver, conversation_id).find_elements(By.CSS_SELECTOR, '.inbox-badge')
+    if not badges:
+        return 0
+    number = re.match(r'\d+', badges[0].text)
+    assert number is not None, f'the unread badge shows no number: {badges[0].text!r}'
+    return int(number.group())
+
+
+def wait_for_badge(driver: WebDriver, conversation_id: int, count: int) -> None:
+    """Until the row's badge shows ``count`` (0: until it has none)."""
+    seen: list[int] = []
+
+    def shows(d: WebDriver) -> bool:
+        seen.append(unread_badge(d, conversation_id))
+        return seen[-1] == count
+
+    wait(driver, shows, f'the badge of conversation {conversation_id} never showed {count}: it showed {seen[-3:]}')
+
+
+def title_count(driver: WebDriver) -> int:
+    """The "(N)" in front of the tab title, 0 when there is none."""
+    match = re.match(r'\((\d+)\) ', driver.title)
+    return int(match.group(1)) if match else 0
+
+
+def wait_for_title_count(driver: WebDriver, count: int) -> None:
+    """Until the tab title counts ``count`` unread (0: until it has no count)."""
+    wait(driver, lambda d: title_count(d) == count, f'the title never counted {count}: {driver.title!r}')

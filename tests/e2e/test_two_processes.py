@@ -1,5 +1,5 @@
 """Two app processes behind one Redis and one database, as in a scaled deployment: a browser on each, and every
-update crosses from one process to the other live."""
+update crosses from one process to the other live: friend requests, direct and group messages, typing, presence."""
 
 from __future__ import annotations
 
@@ -8,20 +8,31 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.e2e.cluster import Cluster, cluster
 from tests.e2e.harness import (
     BrowserFactory,
     accept,
+    css,
     find,
+    inbox_row,
     login,
     open_chat,
     open_dashboard,
     search_and_add,
     send,
+    text_field,
+    wait,
     wait_for_message,
+    wait_for_messages,
+    wait_for_text,
 )
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_friends, make_group, make_user
+
+PRESENCE_WAIT = 30
+"""Seconds to wait for "last seen": the grace after the last page closes (5 s by default) comes first."""
 
 
 @pytest.fixture
@@ -53,3 +64,62 @@ def test_friend_request_and_messages_cross_processes(two_apps: Cluster, new_brow
     reply = f'hello from B {uuid.uuid4().hex[:8]}'
     send(bob, reply)
     wait_for_message(alice, reply)
+
+
+def test_a_group_with_members_on_both_processes_gets_typing_and_every_message(two_apps: Cluster,
+                                                                               new_browser: BrowserFactory) -> None:
+    a, b = two_apps.apps
+    people = [make_user(two_apps.services, name, display_name=name.title()) for name in ('alice', 'bob', 'carol')]
+    group = make_group(two_apps.services, people[0], people[1:], title='Across')
+    path = f'/group/{group.conversation_id}'
+    alice, bob, carol = new_browser(), new_browser(), new_browser()
+    for driver, app, name in ((alice, a, 'alice'), (bob, b, 'bob'), (carol, b, 'carol')):
+        login(driver, app.base_url, name, PASSWORD)
+        driver.get(f'{app.base_url}{path}')
+        find(driver, 'message-input')
+
+    # Typing first: a send less than 3 s before would hold the signal back (one per typist every 3 s).
+    text_field(alice, 'message-input').send_keys('half a thought')  # typing on A, not sent
+    for driver in (bob, carol):
+        wait_for_text(driver, 'typing', 'Alice is typing…')  # under the conversation on B
+        row = inbox_row(driver, group.conversation_id)  # and in the group's inbox row beside it
+        assert 'Alice is typing…' in row.text, f'the inbox row does not say alice types: {row.text!r}'
+    token = uuid.uuid4().hex[:6]
+    text_field(alice, 'message-input').send_keys(f' and the rest · {token}\n')
+    texts = [f'half a thought and the rest · {token}']
+    for driver in (bob, carol):
+        wait_for_messages(driver, texts)
+        wait_for_typing_gone(driver)  # her message ends her typing
+
+    for writer, name in ((bob, 'bob on B'), (carol, 'carol on B'), (alice, 'alice on A')):
+        texts.append(f'{name} · {token}')
+        send(writer, texts[-1])
+        for reader in (alice, bob, carol):  # each arrives everywhere before the next is written
+            wait_for_messages(reader, texts)
+
+
+def test_presence_crosses_processes_online_then_offline_when_the_page_closes(two_apps: Cluster,
+                                                                             new_browser: BrowserFactory) -> None:
+    a, b = two_apps.apps
+    make_friends(two_apps.services, make_user(two_apps.services, 'alice', display_name='Alice'),
+                 make_user(two_apps.services, 'bob', display_name='Bob'))
+    bob = new_browser()
+    login(bob, b.base_url, 'bob', PASSWORD)
+    bob.get(f'{b.base_url}/chat/alice')
+    status = find(bob, 'presence')
+    assert 'online' not in status.text and 'last seen' not in status.text, status.text  # alice never came
+
+    alice = new_browser()
+    login(alice, a.base_url, 'alice', PASSWORD)  # her one page, on A
+    find(alice, 'inbox')
+    wait_for_text(bob, 'presence', 'online')  # seen on B, live
+
+    alice.get('about:blank')  # the page closes
+    wait_for_text(bob, 'presence', 'last seen', timeout=PRESENCE_WAIT)
+    assert 'online' not in find(bob, 'presence').text
+
+
+def wait_for_typing_gone(driver: WebDriver) -> None:
+    """Until no "typing…" line shows a text (the line may stay, empty, once it has been made)."""
+    wait(driver, lambda d: not any(e.text.strip() for e in d.find_elements(By.CSS_SELECTOR, css('typing'))),
+         f'"typing…" is still shown on {driver.current_url}')
