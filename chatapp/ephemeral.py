@@ -10,6 +10,7 @@ Who hears a signal is still a security decision, made here from the database: ``
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 TYPING_INTERVAL = 3.0
-"""Seconds between two active typing signals of one typist in one conversation; faster ones are dropped."""
+"""Seconds between two active typing signals of one typist in one conversation; a faster one waits for its turn."""
 TYPING_FADE = 6.0
 """Seconds after which receivers fade a typing signal on their own; an older one needs no "stopped" signal."""
 
@@ -48,11 +49,15 @@ class Ephemeral:
         self.presence = PresenceTracker(self.store, self._announce, grace=settings.presence_grace_seconds)
         """Counts pages; ``Hub.attach`` hands it every signed-in page."""
         self.typing_throttle = TypingThrottle()
+        self._deferred: dict[tuple[int, int], asyncio.Task[None]] = {}
+        """Active signals waiting for their turn, one per typist and conversation (see ``typing``)."""
 
     async def start(self) -> None:
         await self.presence.start()
 
     async def stop(self) -> None:
+        for task in list(self._deferred.values()):
+            task.cancel()
         await self.presence.stop()
         await self.store.close()
 
@@ -67,6 +72,8 @@ class Ephemeral:
         """
         key = (actor_id, conversation_id)
         if not active:
+            if (waiting := self._deferred.pop(key, None)) is not None:
+                waiting.cancel()
             sent = self.typing_throttle.stop(key)
             if sent is not None:
                 await self.publish(Typing(recipients=sent.audience, conversation_id=conversation_id,
@@ -74,7 +81,14 @@ class Ephemeral:
             return
         sent = self.typing_throttle.start(key)
         if sent is None:
+            self._defer(key)
             return
+        if (waiting := self._deferred.pop(key, None)) is not None:
+            waiting.cancel()  # this signal is the one that was waiting
+        await self._send_start(key, sent)
+
+    async def _send_start(self, key: tuple[int, int], sent: SentTyping) -> None:
+        actor_id, conversation_id = key
         try:
             name, audience = await self._run(presence.typing_targets, actor_id=actor_id,
                                              conversation_id=conversation_id)
@@ -87,6 +101,24 @@ class Ephemeral:
         if sent.audience:
             await self.publish(Typing(recipients=sent.audience, conversation_id=conversation_id, user_id=actor_id,
                                       name=name, active=True))
+
+    def _defer(self, key: tuple[int, int]) -> None:
+        """An active signal within the interval waits for its turn instead of being dropped: a person who sends and
+        at once types the next message has been cleared on every screen by that message, and must show as typing
+        again (at most one interval late). A stop before the turn cancels it; one waits per key at most."""
+        if key in self._deferred:
+            return
+        delay = self.typing_throttle.wait(key)
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            if self._deferred.get(key) is task:
+                del self._deferred[key]
+                if (sent := self.typing_throttle.start(key)) is not None:
+                    await self._send_start(key, sent)
+
+        task = asyncio.get_running_loop().create_task(later(), name='typing later')
+        self._deferred[key] = task
 
     async def presence_of(self, *, actor_id: int, user_ids: Iterable[int]) -> dict[int, PresenceInfo]:
         """The presence of those of ``user_ids`` the actor may see (friends and fellow group members, both showing
@@ -187,6 +219,13 @@ class TypingThrottle:
         sent = self._sent[key] = SentTyping(at=now)
         self._sent.move_to_end(key)
         return sent
+
+    def wait(self, key: tuple[int, int]) -> float:
+        """Seconds until ``start`` lets an active signal for ``key`` through (0 when it would now)."""
+        previous = self._sent.get(key)
+        if previous is None:
+            return 0.0
+        return max(0.0, self.interval - (self._clock() - previous.at))
 
     def stop(self, key: tuple[int, int]) -> SentTyping | None:
         """The active signal to clear for ``key``, if one went out and was neither cleared nor faded yet. Its time

@@ -176,18 +176,41 @@ async def test_typing_reaches_the_other_members_at_most_every_three_seconds(proc
 
     await typing(actor_id=bob.id, conversation_id=group, active=True)
     clock.now += TYPING_INTERVAL - 0.1
-    await typing(actor_id=bob.id, conversation_id=group, active=True)  # too soon: dropped
-    await typing(actor_id=bob.id, conversation_id=group, active=False)
+    await typing(actor_id=bob.id, conversation_id=group, active=True)  # too soon: waits for its turn...
+    await typing(actor_id=bob.id, conversation_id=group, active=False)  # ...which a stop cancels
     await typing(actor_id=bob.id, conversation_id=group, active=False)  # already cleared: dropped
-    await typing(actor_id=bob.id, conversation_id=group, active=True)  # still too soon, though cleared: dropped
+    await typing(actor_id=bob.id, conversation_id=group, active=True)  # still too soon, though cleared: waits
     clock.now += 0.1
-    await typing(actor_id=bob.id, conversation_id=group, active=True)
+    await typing(actor_id=bob.id, conversation_id=group, active=True)  # its turn: goes out, the waiting one with it
+    await asyncio.sleep(0.3)
     await process.drain()
     assert [(event.recipients, event.user_id, event.name, event.active) for event in process.heard.typing()] == [
         ((alice.id, carol.id), bob.id, 'Bob', True),
         ((alice.id, carol.id), bob.id, 'Bob', False),
         ((alice.id, carol.id), bob.id, 'Bob', True),
     ]
+
+
+async def test_typing_right_after_a_stop_goes_out_at_its_turn(process: Process) -> None:
+    """A person who sends and at once types the next message was cleared on every screen by the message: their next
+    signal must show, one interval late at most, not be dropped; a stop before its turn cancels it."""
+    alice, bob = people(process, 'alice', 'bob')
+    group = make_group(process.run, alice, [bob]).conversation_id
+    process.ephemeral.typing_throttle = TypingThrottle(interval=0.3)
+    typing = process.ephemeral.typing
+
+    await typing(actor_id=bob.id, conversation_id=group, active=True)
+    await typing(actor_id=bob.id, conversation_id=group, active=False)  # sent: the box emptied
+    await typing(actor_id=bob.id, conversation_id=group, active=True)  # the next message, within the interval
+    await asyncio.sleep(0.6)
+    await typing(actor_id=bob.id, conversation_id=group, active=False)
+    await asyncio.sleep(0.6)
+    await typing(actor_id=bob.id, conversation_id=group, active=True)
+    await typing(actor_id=bob.id, conversation_id=group, active=True)  # within the interval: waits...
+    await typing(actor_id=bob.id, conversation_id=group, active=False)  # ...and the box empties before its turn
+    await asyncio.sleep(0.6)
+    await process.drain()
+    assert [event.active for event in process.heard.typing()] == [True, False, True, False, True, False]
 
 
 async def test_typing_without_access_reaches_no_one(process: Process) -> None:

@@ -1,4 +1,4 @@
-"""The dashboard: friends, friend requests and people search, updated live by the other person's actions."""
+"""``/friends``: friends, friend requests and people search, updated live by the other person's actions."""
 
 from __future__ import annotations
 
@@ -20,25 +20,31 @@ from pages.feedback import Failed
 from pages.frame import frame
 from pages.hooks import hook
 from pages.identity import Identity, anonymous_redirect, require_identity
+from pages.inbox.notifier import Notifier
+
+PATH = '/friends'
 
 
 def register(chat: ChatApp) -> None:
-    @ui.page('/')
+    @ui.page(PATH)
     @shows_errors
-    async def dashboard_page(client: Client) -> RedirectResponse | None:
-        if redirect := anonymous_redirect('/'):
+    async def friends_page(client: Client) -> RedirectResponse | None:
+        if redirect := anonymous_redirect(PATH):
             return redirect
-        identity = await require_identity(chat, client, '/')
+        identity = await require_identity(chat, client, PATH)
         if identity is None:
             return None
         with frame('Friends', identity):
-            view = DashboardView(chat, identity)
+            view = FriendsView(chat, identity)
+        notifier = Notifier(chat, identity)
         chat.hub.attach(identity.user.id, view, client)  # before reading, so no change falls in between
+        chat.hub.attach(identity.user.id, notifier, client)
         await view.reloads.run()
+        await notifier.start()
         return None
 
 
-class DashboardView(SignedInView):
+class FriendsView(SignedInView):
     """Three glass cards; each list re-renders from the services whenever a friendship of mine changes.
 
     Every re-read goes through ``reloads``: one read at a time, and a burst of events costs one more read that starts
@@ -52,7 +58,7 @@ class DashboardView(SignedInView):
         self.page = 0
         self.searches = 0
         """Searches started; only the newest one's answer is shown (a person's search and a reload's may cross)."""
-        self.reloads = Coalescer(self.load, spawn=lambda job: background_tasks.create(job, name='dashboard reload'))
+        self.reloads = Coalescer(self.load, spawn=lambda job: background_tasks.create(job, name='friends reload'))
         with ui.element('div').classes('w-full grid gap-4 grid-cols-1 md:grid-cols-2 lg:grid-cols-3'):
             with ui.card().classes('glass p-4 gap-2'):
                 ui.label('Friends').classes('text-lg font-bold')
@@ -65,7 +71,8 @@ class DashboardView(SignedInView):
                 with ui.row().classes('w-full items-center no-wrap gap-2'):
                     self.search_input = hook(ui.input(placeholder='Name or username'), 'search-input') \
                         .classes('flex-grow') \
-                        .props(f'dense outlined clearable maxlength={friendships.SEARCH_MAX_LENGTH}')
+                        .props(f'dense outlined clearable maxlength={friendships.SEARCH_MAX_LENGTH} '
+                               'aria-label="Find people"')
                     self.search_input.on('keydown.enter', lambda: self.run_search(0))
                     hook(ui.button(icon='search', on_click=lambda: self.run_search(0)), 'search-submit') \
                         .props('round unelevated aria-label=Search')

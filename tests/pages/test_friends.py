@@ -1,4 +1,4 @@
-"""The dashboard: requests both ways, refusals, search paging, unfriending, all reaching the other side live."""
+"""The friends page (/friends): requests both ways, refusals, search paging, unfriending, all live."""
 
 from __future__ import annotations
 
@@ -14,11 +14,14 @@ from chatapp.events import Event, FriendshipChanged
 from chatapp.services import friendships
 from tests.factories import make_friends, make_user
 from tests.pages.helpers import log_in
+from tests.pages.settle import settled
 
 
-async def _dashboard(user: User, name: str) -> None:
-    await log_in(user, name)
+async def _friends_page(user: User, name: str) -> None:
+    """Log in to /friends and wait until the page has gone quiet (see tests.pages.settle)."""
+    await log_in(user, name, next_path='/friends')
     await user.should_see('Find people', retries=30)
+    await settled(user)
 
 
 async def _search(user: User, text: str) -> None:
@@ -30,7 +33,7 @@ async def test_mutual_requests_make_friends(user: User, create_user: Callable[[]
     alice_data, bob_data = make_user(chat.run, 'alice'), make_user(chat.run, 'bob')
     chat.run.run_sync(friendships.send_request, actor_id=alice_data.id, target_id=bob_data.id)
     bob = user
-    await _dashboard(bob, 'bob')
+    await _friends_page(bob, 'bob')
     await bob.should_see(marker='accept-alice')
     await _search(bob, 'alice')
     await bob.should_see(marker='search-accept-alice')
@@ -45,8 +48,8 @@ async def test_decline_and_cancel_reach_the_other_side(user: User, create_user: 
     alice_data, bob_data = make_user(chat.run, 'alice'), make_user(chat.run, 'bob')
     chat.run.run_sync(friendships.send_request, actor_id=alice_data.id, target_id=bob_data.id)
     alice, bob = user, create_user()
-    await _dashboard(alice, 'alice')
-    await _dashboard(bob, 'bob')
+    await _friends_page(alice, 'alice')
+    await _friends_page(bob, 'bob')
     await alice.should_see(marker='cancel-bob')
     await bob.should_see(marker='decline-alice')
     bob.find(marker='decline-alice').click()
@@ -68,11 +71,11 @@ async def test_another_browser_of_mine_follows_my_request(user: User, create_use
     make_user(chat.run, 'alice')
     make_user(chat.run, 'bob')
     first_tab = user
-    await _dashboard(first_tab, 'alice')
+    await _friends_page(first_tab, 'alice')
     await _search(first_tab, 'bob')
     await first_tab.should_see(marker='search-add-bob')
     second_tab = create_user()  # another browser of alice's, showing the same search
-    await _dashboard(second_tab, 'alice')
+    await _friends_page(second_tab, 'alice')
     await _search(second_tab, 'bob')
     await second_tab.should_see(marker='search-add-bob')
     first_tab.find(marker='search-add-bob').click()
@@ -85,7 +88,7 @@ async def test_search_pages_and_never_lists_me(user: User, chat: ChatApp) -> Non
     make_user(chat.run, 'searcher')
     for n in range(25):
         make_user(chat.run, f'match{n:02d}', display_name=f'Match {n}')
-    await _dashboard(user, 'searcher')
+    await _friends_page(user, 'searcher')
     await _search(user, 'MATCH')
     await user.should_see(marker='person-match00')
     await user.should_not_see(marker='person-match20')
@@ -104,8 +107,8 @@ async def test_unfriend_asks_first_and_updates_both(user: User, create_user: Cal
     alice_data, bob_data = make_user(chat.run, 'alice'), make_user(chat.run, 'bob')
     make_friends(chat.run, alice_data, bob_data)
     alice, bob = user, create_user()
-    await _dashboard(alice, 'alice')
-    await _dashboard(bob, 'bob')
+    await _friends_page(alice, 'alice')
+    await _friends_page(bob, 'bob')
     await bob.should_see(marker='chat-alice')
     await alice.should_see(marker='unfriend-bob')
     alice.find(marker='unfriend-bob').click()
@@ -124,7 +127,7 @@ async def test_a_burst_of_changes_from_several_people_leaves_the_lists_exactly_r
               for name in ('alice', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank')}
     make_friends(chat.run, people['hank'], bob_data)
     bob, ids = user, {name: person.id for name, person in people.items()}
-    await _dashboard(bob, 'bob')
+    await _friends_page(bob, 'bob')
     await _search(bob, 'person')
     await bob.should_see(marker='search-friends-hank')
 
@@ -179,7 +182,7 @@ async def _all_delivered(chat: ChatApp) -> None:
 
 
 async def _reloads_finished() -> None:
-    while reloads := [task for task in background_tasks.running_tasks if task.get_name() == 'dashboard reload']:
+    while reloads := [task for task in background_tasks.running_tasks if task.get_name() == 'friends reload']:
         await asyncio.wait(reloads)
 
 

@@ -1,0 +1,212 @@
+"""In-page notifications for every signed-in page: the unread total in the tab title ("(3) Chats · chatapp") and a
+toast for a message in a conversation I am not looking at.
+
+The total comes from ``inbox.unread_total`` (positions, muted conversations left out). A message from someone else
+adds one at once, and the total is read again a little later to confirm it (a read running when the message arrived
+may have counted it already); a read position of mine that moved, a membership change (muting among them) or a
+friendship that ended reads the total again. Reads are coalesced and spaced, so a busy page costs at most one read
+every ``CONFIRM_AFTER`` seconds for messages, and a read that a message overtook is read once more.
+
+Toasts are one ``Html`` element made when the first is needed, each toast an ``<a href>`` to its conversation
+(escaped text, a polite live region for screen readers), gone after ``TOAST_SECONDS``. Nothing for my own messages,
+muted conversations, or the conversation open on this page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass
+from html import escape
+
+from nicegui import background_tasks, ui
+from nicegui.elements.html import Html
+
+from chatapp import timeline
+from chatapp.app import ChatApp
+from chatapp.events import Event, FriendshipChanged, MembershipChanged, MessagePosted, ReadMoved
+from chatapp.schemas import InboxRow, MessageData
+from chatapp.services import inbox
+from pages.base_view import SignedInView
+from pages.coalescer import Coalescer
+from pages.hooks import hook
+from pages.identity import Identity
+from pages.inbox.listing import one_line
+
+TOAST_SECONDS = 6.0
+MAX_TOASTS = 3
+RECOUNT_AFTER = 0.5
+"""Seconds from a change of my read positions or memberships to re-reading the total: a burst costs one read."""
+CONFIRM_AFTER = 2.0
+"""Seconds from a message to re-reading the total: the count added at once may double one that a read running at
+that moment already held; and a message in the open conversation is read by its view meanwhile, so the title does
+not flash a count that is gone a moment later. Each page reads at most one total per this interval while busy."""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a toast needs to know of a conversation, learnt once from its inbox row."""
+
+    title: str
+    path: str
+    group: bool
+    muted: bool
+
+
+class Notifier(SignedInView):
+    """One per signed-in page; ``looking_at`` is the conversation this page shows (no toast for it)."""
+
+    def __init__(self, chat: ChatApp, identity: Identity, *, looking_at: int | None = None) -> None:
+        super().__init__(chat, identity)
+        self.looking_at = looking_at
+        self.base_title = self.client.title or 'chatapp'
+        """The title ``frame`` set; the count goes in front of it."""
+        self.total = 0
+        self.facts: dict[int, Facts] = {}
+        self.names: dict[int, str] = {}
+        self.heard: dict[int, int] = {}
+        """Newest seq heard per conversation: the hub may deliver an event twice, a count must not."""
+        self.toasts: list[tuple[int, str]] = []
+        self.stack: Html | None = None
+        self._ids = itertools.count()
+        self._bumps = 0
+        self._recount_at: float | None = None
+        self._recount_timer: asyncio.TimerHandle | None = None
+        self.recounts = Coalescer(self._recount,
+                                  spawn=lambda job: background_tasks.create(job, name='unread total'))
+
+    async def start(self) -> None:
+        await self.recounts.run()
+
+    async def resync(self) -> None:
+        await self.recounts.run()
+
+    async def handle(self, event: Event) -> None:
+        if not self.still_signed_in():
+            return
+        if isinstance(event, MessagePosted):
+            self._posted(event.message)
+        elif isinstance(event, ReadMoved):
+            if event.user_id == self.me:
+                self._recount_soon(RECOUNT_AFTER)
+        elif isinstance(event, MembershipChanged):
+            self.facts.pop(event.conversation_id, None)  # muted, renamed, or gone
+            self._recount_soon(RECOUNT_AFTER)
+        elif isinstance(event, FriendshipChanged) and event.status == 'removed':
+            self._recount_soon(RECOUNT_AFTER)
+
+    def _posted(self, message: MessageData) -> None:
+        conversation_id = message.conversation_id
+        if message.seq <= self.heard.get(conversation_id, 0):
+            return
+        self.heard[conversation_id] = message.seq
+        if message.sender_id == self.me:
+            self._recount_soon(RECOUNT_AFTER)  # sending moved my read position there (another tab of mine, say)
+            return
+        if conversation_id == self.looking_at:
+            self._recount_soon(CONFIRM_AFTER)
+            return
+        facts = self.facts.get(conversation_id)
+        if facts is None or (facts.group and message.kind == 'text' and message.sender_id not in self.names):
+            # Not awaited here: the hub has other pages to serve.
+            background_tasks.create(self._learn_then_notify(message), name='toast facts')
+            return
+        self._notify(facts, message)
+
+    async def _learn_then_notify(self, message: MessageData) -> None:
+        facts = await self._learn(message.conversation_id, message)
+        if facts is not None:
+            self._notify(facts, message)
+
+    def _notify(self, facts: Facts, message: MessageData) -> None:
+        if facts.muted:
+            return
+        self._bumps += 1
+        self._show_total(self.total + 1)
+        self._recount_soon(CONFIRM_AFTER)
+        self._toast(facts, message)
+
+    async def _learn(self, conversation_id: int, message: MessageData) -> Facts | None:
+        row = await self.act(inbox.inbox_row, conversation_id=conversation_id, quiet=True)
+        if not isinstance(row, InboxRow):
+            return None
+        facts = Facts(title=row.title, path=row.path, group=row.kind == 'group', muted=row.muted)
+        self.facts[conversation_id] = facts
+        if row.peer is not None:
+            self.names[row.peer.id] = row.peer.label
+        last = row.last_message
+        if last is not None and last.seq == message.seq and row.sender_label:
+            self.names[message.sender_id] = row.sender_label
+        return facts
+
+    def _recount_soon(self, delay: float) -> None:
+        """Re-read the total ``delay`` from now, or sooner if a read is due sooner already: one timer a page."""
+        loop = asyncio.get_running_loop()
+        at = loop.time() + delay
+        if self._recount_at is not None and self._recount_at <= at:
+            return
+        if self._recount_timer is not None:
+            self._recount_timer.cancel()
+        self._recount_at = at
+        self._recount_timer = loop.call_later(delay, self._recount_due)
+
+    def _recount_due(self) -> None:
+        self._recount_at = self._recount_timer = None
+        if not self.client.is_deleted:
+            self.recounts.request()
+
+    async def _recount(self) -> None:
+        bumps = self._bumps
+        total = await self.act(inbox.unread_total, quiet=True)
+        if not isinstance(total, int):
+            return
+        if bumps != self._bumps:
+            self.recounts.request()  # a message arrived during the read: it may or may not be counted in it
+            return
+        self._show_total(total)
+
+    def _show_total(self, total: int) -> None:
+        self.total = max(0, total)
+        title = f'({self.total}) {self.base_title}' if self.total else self.base_title
+        if self.client.is_deleted or self.client.title == title:
+            return
+        with self.client:
+            ui.page_title(title)
+
+    # --- toasts --------------------------------------------------------------------------------------------------
+
+    def _toast(self, facts: Facts, message: MessageData) -> None:
+        if self.client.is_deleted:
+            return
+        if message.kind == 'text':
+            sender = self.names.get(message.sender_id, '')
+            name = f'{sender} · {facts.title}' if facts.group and sender else facts.title
+            text = one_line(message.body)
+        else:
+            name, text = facts.title, one_line(timeline.describe(message, self.me))
+        toast_id = next(self._ids)
+        self.toasts = [*self.toasts, (toast_id, _toast_html(facts.path, name, text))][-MAX_TOASTS:]
+        self._draw()
+        asyncio.get_running_loop().call_later(TOAST_SECONDS, self._expire, toast_id)
+
+    def _expire(self, toast_id: int) -> None:
+        kept = [toast for toast in self.toasts if toast[0] != toast_id]
+        if len(kept) != len(self.toasts):
+            self.toasts = kept
+            self._draw()
+
+    def _draw(self) -> None:
+        if self.client.is_deleted:
+            return
+        content = ''.join(html for _, html in self.toasts)
+        if self.stack is None:
+            with self.client.layout:
+                self.stack = hook(Html(content), 'toasts').classes('toast-stack') \
+                    .props('role=status aria-live=polite')
+        elif self.stack.content != content:
+            self.stack.set_content(content)
+
+
+def _toast_html(path: str, name: str, text: str) -> str:
+    return (f'<a class="toast" href="{escape(path)}" data-testid="toast">'
+            f'<span class="toast-name">{escape(name)}</span><span class="toast-text">{escape(text)}</span></a>')
