@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Callable
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
@@ -142,18 +142,31 @@ async def eventually(check: Callable[[], bool], what: str, *, attempts: int = 10
     raise AssertionError(f'never: {what}')
 
 
-async def settle(user: User) -> None:
-    """Wait until ``user``'s page has sent its browser everything it queued (a chat page asks the browser for its
-    visibility and sends its header's presence just after it shows). Until then an emit of that page makes the
-    simulation's ``ui.navigate`` follow this person, which moves another person's login in flight."""
+async def settle(user: User, *, attempts: int = 200) -> None:
+    """Wait until ``user``'s page has finished the reads it makes when it opens and sent its browser everything it
+    queued (a chat page asks the browser for its visibility and sends its header's presence just after it shows).
+
+    NiceGUI's user simulation points the global ``ui.navigate`` at whichever ``User`` was touched last, and a page's
+    outbox touches its ``User`` when it sends anything: until the page is quiet, another person's login in flight
+    can be moved by it (they stay on the login page while this one is sent to their target)."""
     assert user.client is not None
     outbox = user.client.outbox
     quiet = 0
-    for _ in range(200):
+    for _ in range(attempts):
+        opening = [task for task in background_tasks.running_tasks if task.get_name() in OPENING_READS]
+        if opening:
+            quiet = 0
+            await asyncio.wait(opening, timeout=1)
+            continue
         quiet = quiet + 1 if not outbox.updates and not outbox.messages else 0
         if quiet == 5:
             return
         await asyncio.sleep(0.02)
+    raise AssertionError('the page never went quiet')
+
+
+OPENING_READS = {'friends reload', 'inbox read', 'unread total'}
+"""Names of the background tasks pages start when they open (see pages.friends and pages.inbox)."""
 
 
 def _has(user: User, marker: str) -> bool:

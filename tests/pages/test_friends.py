@@ -13,15 +13,14 @@ from chatapp.app import ChatApp
 from chatapp.events import Event, FriendshipChanged
 from chatapp.services import friendships
 from tests.factories import make_friends, make_user
-from tests.pages.helpers import log_in
-from tests.pages.settle import settled
+from tests.pages.helpers import log_in, settle
 
 
 async def _friends_page(user: User, name: str) -> None:
     """Log in to /friends and wait until the page has gone quiet (see tests.pages.settle)."""
     await log_in(user, name, next_path='/friends')
     await user.should_see('Find people', retries=30)
-    await settled(user)
+    await settle(user)
 
 
 async def _search(user: User, text: str) -> None:

@@ -25,7 +25,7 @@ async def test_login_never_redirects_off_site(user: User, chat: ChatApp, target:
     make_user(chat.run, 'alice')
     await log_in(user, 'alice', next_path=target)
     await user.should_see(marker='whoami', retries=30)
-    await user.should_see('Find people')  # the dashboard, not the target
+    await user.should_see(marker='inbox')  # the inbox, not the target
 
 
 async def test_two_tabs_of_one_browser_hold_two_people(user: User, chat: ChatApp) -> None:

@@ -17,7 +17,7 @@ from chatapp.app import ChatApp
 from chatapp.services import conversations, groups, reads
 from pages.inbox import listing
 from tests.factories import make_friends, make_group, make_user, open_chat, say
-from tests.pages.settle import arrive
+from tests.pages.helpers import signed_in
 
 ROW = re.compile(r'<a class="(?P<classes>[^"]*)" href="(?P<path>[^"]*)" data-testid="inbox-row" '
                  r'data-conversation="(?P<id>\d+)" data-unread="(?P<unread>\d+)".*?'
@@ -70,14 +70,14 @@ async def test_rows_move_and_badges_count_live_between_people(user: User, create
     say(chat.run, bob, with_bob, 'hi from bob')
     say(chat.run, carol, with_carol, 'hi from carol')
     alice_tab = user
-    await arrive(alice_tab, 'alice', '/')
+    await signed_in(alice_tab, 'alice', '/')
     rows = await rows_become(alice_tab, lambda rows: len(rows) == 2)
     assert names(rows) == ['Carol', 'Bob']
     assert [row.unread for row in rows] == [1, 1]
     assert rows[0].last == 'hi from carol' and rows[0].path == '/chat/carol'
 
     bob_tab = create_user()
-    await arrive(bob_tab, 'bob', '/')
+    await signed_in(bob_tab, 'bob', '/')
     await rows_become(bob_tab, lambda rows: names(rows) == ['Alice'] and rows[0].last == 'You: hi from bob')
     await chat.run(conversations.send_message, actor_id=bob.id, conversation_id=with_bob, body='again\nsecond line')
     rows = await rows_become(alice_tab, lambda rows: names(rows) == ['Bob', 'Carol'])
@@ -98,7 +98,7 @@ async def test_the_open_conversation_is_highlighted_beside_the_list(user: User, 
     alice, bob, carol = (make_user(chat.run, name) for name in ('alice', 'bob', 'carol'))
     say(chat.run, bob, open_chat(chat.run, alice, bob), 'one')
     say(chat.run, carol, open_chat(chat.run, alice, carol), 'two')
-    await arrive(user, 'alice', '/chat/bob')
+    await signed_in(user, 'alice', '/chat/bob')
     await user.should_see(marker='message-input')
     rows = await rows_become(user, lambda rows: len(rows) == 2)
     assert [(row.name, row.active) for row in rows] == [('carol', False), ('bob', True)]
@@ -109,7 +109,7 @@ async def test_groups_show_the_sender_first_and_join_the_list_live(user: User, c
                                                                    chat: ChatApp) -> None:
     alice, bob, carol = (make_user(chat.run, name, display_name=name.title()) for name in ('alice', 'bob', 'carol'))
     make_friends(chat.run, alice, bob)
-    await arrive(user, 'bob', '/')
+    await signed_in(user, 'bob', '/')
     await user.should_see('No chats yet')
     make_friends(chat.run, alice, carol)
     group = await chat.run(groups.create_group, actor_id=alice.id, title='Hikers <3', member_ids=[bob.id, carol.id])
@@ -125,7 +125,7 @@ async def test_the_filter_narrows_the_list(user: User, chat: ChatApp) -> None:
     alice = make_user(chat.run, 'alice')
     for name, display in (('bob', 'Bob Stone'), ('carol', 'Carol King'), ('dave', 'Dave Kingsley')):
         say(chat.run, alice, open_chat(chat.run, alice, make_user(chat.run, name, display_name=display)), 'hi')
-    await arrive(user, 'alice', '/')
+    await signed_in(user, 'alice', '/')
     await rows_become(user, lambda rows: len(rows) == 3)
     user.find(marker='inbox-filter').type('king')
     rows = await rows_become(user, lambda rows: len(rows) == 2)
@@ -141,7 +141,7 @@ async def test_fifty_first_then_load_more(user: User, chat: ChatApp) -> None:
     make_friends(chat.run, alice, bob)
     for n in range(55):
         make_group(chat.run, bob, [alice], title=f'group {n:02d}', befriend=False)
-    await arrive(user, 'alice', '/')
+    await signed_in(user, 'alice', '/')
     rows = await rows_become(user, lambda rows: len(rows) == 50)
     assert rows[0].name == 'group 54' and rows[-1].name == 'group 05'
     user.find(marker='inbox-more').click()
@@ -154,7 +154,7 @@ async def test_new_chat_opens_the_conversation_with_a_friend(user: User, chat: C
     alice, bob = make_user(chat.run, 'alice'), make_user(chat.run, 'bob', display_name='Bobby')
     make_user(chat.run, 'stranger')
     make_friends(chat.run, alice, bob)
-    await arrive(user, 'alice', '/')
+    await signed_in(user, 'alice', '/')
     await user.should_see(marker='inbox-empty-state')
     user.find(marker='new-chat').click()
     await user.should_see(marker='new-chat-friend')
@@ -172,9 +172,9 @@ async def test_new_group_says_what_is_wrong_then_opens_the_group(user: User, cre
     alice, bob = make_user(chat.run, 'alice'), make_user(chat.run, 'bob')
     make_friends(chat.run, alice, bob)
     bob_tab = create_user()
-    await arrive(bob_tab, 'bob', '/')
+    await signed_in(bob_tab, 'bob', '/')
     await bob_tab.should_see('No chats yet')
-    await arrive(user, 'alice', '/')
+    await signed_in(user, 'alice', '/')
     user.find(marker='new-group').click()
     await user.should_see(marker='new-group-name')
     user.find(marker='new-group-name').type('   ')
@@ -197,7 +197,7 @@ async def test_new_group_says_what_is_wrong_then_opens_the_group(user: User, cre
                                   '/chat/nobody'])
 async def test_bad_conversation_paths_say_not_available(user: User, chat: ChatApp, path: str) -> None:
     make_user(chat.run, 'alice')
-    await arrive(user, 'alice', path)
+    await signed_in(user, 'alice', path)
     await user.should_see(marker='not-available')
     await user.should_see(conversations.NOT_AVAILABLE)
     await user.should_not_see(marker='message-input')
@@ -208,7 +208,7 @@ async def test_a_group_i_am_not_in_is_not_available(user: User, chat: ChatApp) -
     alice, bob, mallory = make_user(chat.run, 'alice'), make_user(chat.run, 'bob'), make_user(chat.run, 'mallory')
     group = make_group(chat.run, alice, [bob])
     make_friends(chat.run, mallory, alice)  # a friend of a member is still no member
-    await arrive(user, 'mallory', f'/group/{group.conversation_id}')
+    await signed_in(user, 'mallory', f'/group/{group.conversation_id}')
     await user.should_see(marker='not-available')
     await user.should_not_see(marker='message-input')
 
@@ -225,7 +225,7 @@ async def test_typing_shows_in_the_row_until_the_message_comes(user: User, chat:
     say(chat.run, bob, with_bob, 'first')
     make_friends(chat.run, alice, carol)
     group = make_group(chat.run, alice, [bob, carol], title='Trio', befriend=False)
-    await arrive(user, 'alice', '/')
+    await signed_in(user, 'alice', '/')
     await rows_become(user, lambda rows: names(rows) == ['Trio', 'Bob'])
     await chat.ephemeral.typing(actor_id=bob.id, conversation_id=with_bob, active=True)
     await chat.ephemeral.typing(actor_id=bob.id, conversation_id=group.conversation_id, active=True)
@@ -245,12 +245,12 @@ async def test_a_direct_row_shows_when_the_friend_is_online(user: User, create_u
     say(chat.run, bob, open_chat(chat.run, alice, bob), 'hi')
     say(chat.run, carol, open_chat(chat.run, alice, carol), 'hi')
     carol_tab = create_user()
-    await arrive(carol_tab, 'carol', '/')  # online before alice's page reads presence
-    await arrive(user, 'alice', '/')
+    await signed_in(carol_tab, 'carol', '/')  # online before alice's page reads presence
+    await signed_in(user, 'alice', '/')
     await rows_become(user, lambda rows: len(rows) == 2)
     await rows_become(user, lambda rows: _online(user) == {'carol'})
     bob_tab = create_user()
-    await arrive(bob_tab, 'bob', '/')  # comes online while alice looks
+    await signed_in(bob_tab, 'bob', '/')  # comes online while alice looks
     await rows_become(user, lambda rows: _online(user) == {'bob', 'carol'})
 
 
@@ -264,7 +264,7 @@ async def test_typing_fades_by_itself(user: User, chat: ChatApp, monkeypatch: py
     with_bob = open_chat(chat.run, alice, bob)
     say(chat.run, bob, with_bob, 'first')
     monkeypatch.setattr(listing, 'TYPING_FADE', 0.4)
-    await arrive(user, 'alice', '/')
+    await signed_in(user, 'alice', '/')
     await rows_become(user, lambda rows: len(rows) == 1)
     await chat.ephemeral.typing(actor_id=bob.id, conversation_id=with_bob, active=True)
     await rows_become(user, lambda rows: rows[0].last == 'typing…')

@@ -16,7 +16,7 @@ from chatapp.app import ChatApp
 from chatapp.services import conversations, groups, reads
 from pages.inbox import notifier
 from tests.factories import make_friends, make_group, make_user, open_chat, say
-from tests.pages.settle import arrive
+from tests.pages.helpers import signed_in
 
 TOAST = re.compile(r'<a class="toast" href="(?P<path>[^"]*)" data-testid="toast">'
                    r'<span class="toast-name">(?P<name>.*?)</span><span class="toast-text">(?P<text>.*?)</span></a>')
@@ -52,7 +52,7 @@ async def test_the_title_counts_unread_messages_live(user: User, chat: ChatApp) 
     say(chat.run, bob, with_bob, 'before the page')
     muted = make_group(chat.run, carol, [alice], title='Noisy')  # one unread: its "created" event
     await chat.run(groups.set_muted, actor_id=alice.id, conversation_id=muted.conversation_id, muted=True)
-    await arrive(user, 'alice', '/')
+    await signed_in(user, 'alice', '/')
     await title_becomes(user, '(1) Chats · chatapp')
     await chat.run(conversations.send_message, actor_id=bob.id, conversation_id=with_bob, body='one')
     await chat.run(conversations.send_message, actor_id=bob.id, conversation_id=with_bob, body='two')
@@ -69,7 +69,7 @@ async def test_the_title_counts_unread_messages_live(user: User, chat: ChatApp) 
 async def test_a_toast_for_another_conversation_opens_it(user: User, chat: ChatApp) -> None:
     alice, bob, carol = (make_user(chat.run, name, display_name=name.title()) for name in ('alice', 'bob', 'carol'))
     with_bob, with_carol = open_chat(chat.run, alice, bob), open_chat(chat.run, alice, carol)
-    await arrive(user, 'alice', '/chat/bob')
+    await signed_in(user, 'alice', '/chat/bob')
     await user.should_see(marker='message-input')
     await title_becomes(user, 'Bob · chatapp')
     payload = '<img src=x onerror=alert(1)> are you there?\nsecond line'
@@ -96,7 +96,7 @@ async def test_group_toasts_name_the_sender_and_muted_groups_stay_quiet(user: Us
     loud = make_group(chat.run, bob, [alice, carol], title='Loud')
     quiet = make_group(chat.run, bob, [alice, carol], title='Quiet', befriend=False)
     await chat.run(groups.set_muted, actor_id=alice.id, conversation_id=quiet.conversation_id, muted=True)
-    await arrive(user, 'alice', '/')
+    await signed_in(user, 'alice', '/')
     await user.should_see(marker='inbox')
     await chat.run(conversations.send_message, actor_id=carol.id, conversation_id=quiet.conversation_id, body='psst')
     await chat.run(conversations.send_message, actor_id=carol.id, conversation_id=loud.conversation_id, body='hey')
@@ -109,8 +109,8 @@ async def test_toasts_and_the_count_reach_the_friends_and_settings_pages(user: U
     alice, bob = make_user(chat.run, 'alice'), make_user(chat.run, 'bob')
     make_friends(chat.run, alice, bob)
     friends_tab, settings_tab = user, create_user()
-    await arrive(friends_tab, 'alice', '/friends')
-    await arrive(settings_tab, 'alice', '/settings')
+    await signed_in(friends_tab, 'alice', '/friends')
+    await signed_in(settings_tab, 'alice', '/settings')
     await title_becomes(friends_tab, 'Friends · chatapp')
     info = await chat.run(conversations.open_direct, actor_id=bob.id, peer_username='alice')
     await chat.run(conversations.send_message, actor_id=bob.id, conversation_id=info.conversation_id, body='yo')
@@ -123,7 +123,7 @@ async def test_toasts_fade(user: User, chat: ChatApp, monkeypatch: pytest.Monkey
     alice, bob = make_user(chat.run, 'alice'), make_user(chat.run, 'bob')
     with_bob = open_chat(chat.run, alice, bob)
     monkeypatch.setattr(notifier, 'TOAST_SECONDS', 0.5)
-    await arrive(user, 'alice', '/')
+    await signed_in(user, 'alice', '/')
     await user.should_see(marker='inbox')
     await chat.run(conversations.send_message, actor_id=bob.id, conversation_id=with_bob, body='soon gone')
     await toasts_become(user, 1)

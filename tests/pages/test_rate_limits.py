@@ -36,7 +36,7 @@ async def test_a_search_flood_is_told_to_wait(limits: None, user: User, chat: Ch
     make_user(chat.run, 'alice')
     for name in ('bob', 'carol', 'dave', 'erin'):
         make_user(chat.run, name)
-    await signed_in(user, 'alice', '/')
+    await signed_in(user, 'alice', '/friends')
     for name in ('bob', 'carol', 'dave'):
         await _search(user, name)
         await user.should_see(marker=f'person-{name}')
@@ -50,7 +50,7 @@ async def test_a_friend_request_flood_is_told_to_wait_and_not_stored(limits: Non
                                                                      chat: ChatApp) -> None:
     alice = make_user(chat.run, 'alice')
     others = {name: make_user(chat.run, name, display_name=f'Person {name}') for name in ('bob', 'carol', 'dave')}
-    await signed_in(user, 'alice', '/')
+    await signed_in(user, 'alice', '/friends')
     await _search(user, 'person')
     for name in ('bob', 'carol'):
         await user.should_see(marker=f'search-add-{name}')
@@ -70,12 +70,12 @@ async def test_people_behind_one_address_share_its_budget(limits: None, user: Us
     for name in ('alice', 'bob', 'carol'):
         make_user(chat.run, name)
     alice, bob = user, create_user()
-    await signed_in(alice, 'alice', '/')
+    await signed_in(alice, 'alice', '/friends')
     await _search(alice, 'bob')
     await alice.should_see(marker='person-bob')
     await _search(alice, 'carol')
     await alice.should_see(marker='person-carol')
-    await signed_in(bob, 'bob', '/')
+    await signed_in(bob, 'bob', '/friends')
     await _search(bob, 'alice')
     await bob.should_see(marker='person-alice')
     await _search(bob, 'carol')
@@ -112,7 +112,7 @@ async def test_with_redis_the_app_counts_in_redis(limits: None, redis_env: None,
     alice = make_user(chat.run, 'alice')
     make_user(chat.run, 'bob')
     assert chat.run.limits is not None and isinstance(chat.run.limits.limiter, RedisLimiter)
-    await signed_in(user, 'alice', '/')
+    await signed_in(user, 'alice', '/friends')
     await _search(user, 'bob')
     await user.should_see(marker='person-bob')
     await _search(user, 'bob')

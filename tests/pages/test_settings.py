@@ -11,12 +11,12 @@ from chatapp.app import ChatApp
 from chatapp.schemas import Privacy
 from chatapp.services import privacy
 from tests.factories import make_user
-from tests.pages.settle import arrive
+from tests.pages.helpers import signed_in
 
 
 async def test_privacy_switches_persist(user: User, chat: ChatApp) -> None:
     alice = make_user(chat.run, 'alice')
-    await arrive(user, 'alice', '/settings')
+    await signed_in(user, 'alice', '/settings')
     await user.should_see(marker='privacy-receipts')
     assert _switch(user, 'privacy-receipts').value is True
     assert _switch(user, 'privacy-presence').value is True

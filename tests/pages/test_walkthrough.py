@@ -7,7 +7,7 @@ from collections.abc import Callable
 from nicegui.testing import User
 
 from chatapp.app import ChatApp
-from tests.pages.helpers import message_texts, send, sign_up, wait_for_message
+from tests.pages.helpers import message_texts, send, settle, sign_up, wait_for_message
 
 
 async def test_two_people_become_friends_and_chat_live(user: User, create_user: Callable[[], User],
@@ -15,6 +15,10 @@ async def test_two_people_become_friends_and_chat_live(user: User, create_user: 
     alice, bob = user, create_user()
     await sign_up(alice, 'alice', display_name='Alice A.')
     await sign_up(bob, 'bob')
+    for person in (alice, bob):  # sign-up lands on the inbox; friends and search are one link away
+        await person.should_see(marker='inbox')
+        await person.open('/friends')
+        await settle(person)
 
     await bob.should_see('No friends yet: search for people to add them.')
     bob.find(marker='search-input').type('ali')
