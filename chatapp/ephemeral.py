@@ -111,11 +111,15 @@ class Ephemeral:
         delay = self.typing_throttle.wait(key)
 
         async def later() -> None:
-            await asyncio.sleep(delay)
-            if self._deferred.get(key) is task:
-                del self._deferred[key]
-                if (sent := self.typing_throttle.start(key)) is not None:
+            wait = delay
+            while self._deferred.get(key) is task:
+                await asyncio.sleep(wait)
+                # asyncio may wake a timer up to its clock's resolution early: then the turn is a moment away still
+                if self._deferred.get(key) is task and (sent := self.typing_throttle.start(key)) is not None:
+                    del self._deferred[key]
                     await self._send_start(key, sent)
+                    return
+                wait = max(self.typing_throttle.wait(key), 0.01)
 
         task = asyncio.get_running_loop().create_task(later(), name='typing later')
         self._deferred[key] = task
