@@ -1,7 +1,7 @@
-"""Make the README's screenshot: ``python -m tests.e2e.screenshot`` (needs Debian's chromium and chromedriver).
+"""Make the README's screenshots: ``python -m tests.e2e.screenshot`` (needs Debian's chromium and chromedriver).
 
-It runs the real app on a temporary data folder, lets two browsers sign up, befriend and chat, and saves Bob's chat
-page to ``docs/screenshot.png``.
+It runs the real app on the showcase data of the look tests (alice, bob and carol, a direct chat and the group
+"Weekend trip", made through the services) and saves what alice sees to ``docs/screenshots/``.
 """
 
 from __future__ import annotations
@@ -9,38 +9,30 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from tests.e2e import harness as h
+from tests.e2e.showcase import browsers, open_page, world
 
-PASSWORD = 'correct horse battery staple'
-CONVERSATION = [
-    ('alice', 'Hi Bob! How are you?'),
-    ('bob', 'Great, building things. <b>not bold</b>: messages are shown as typed'),
-    ('alice', 'Nice! Friends only, live in every tab, and nothing lost when the network drops.'),
-]
+SHOTS = {  # file name: (page, width, height, mode)
+    'chat-desktop.png': ('chat', 1280, 760, 'light'),
+    'group-desktop-dark.png': ('group', 1280, 760, 'dark'),
+    'inbox-phone.png': ('inbox', 390, 760, 'light'),
+    'chat-phone-dark.png': ('chat', 390, 760, 'dark'),
+}
 
 
 def main() -> None:
+    target = Path(__file__).resolve().parents[2] / 'docs' / 'screenshots'
+    target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        app = h.AppProcess(data_dir=root / 'data', env=h.app_env())
-        with h.running_apps(app):
-            alice, bob = h.start_chrome(root / 'alice'), h.start_chrome(root / 'bob')
-            try:
-                h.signup(alice, app.base_url, 'alice', PASSWORD, display_name='Alice Liddell')
-                h.signup(bob, app.base_url, 'bob', PASSWORD, display_name='Bob Builder')
-                h.search_and_add(bob, 'alice')
-                h.accept(alice, 'bob')
-                h.open_chat(alice, 'bob')
-                h.open_chat(bob, 'alice')
-                browsers = {'alice': alice, 'bob': bob}
-                for sender, text in CONVERSATION:
-                    h.send(browsers[sender], text)
-                    h.wait_for_message(bob if sender == 'alice' else alice, text)
-                bob.save_screenshot(str(h.ROOT / 'docs' / 'screenshot.png'))
-            finally:
-                alice.quit()
-                bob.quit()
+        (root / 'browsers').mkdir()
+        with world(root / 'world') as shown, browsers(shown, root / 'browsers') as drivers:
+            alice = drivers['alice']
+            for name, (page, width, height, mode) in SHOTS.items():
+                alice.set_window_size(width, height)
+                open_page(alice, shown, page, mode)
+                alice.save_screenshot(str(target / name))
+                print(f'wrote {target / name}')
 
 
-if __name__ == '__main__':
+if __name__ in {'__main__', '__mp_main__'}:
     main()
