@@ -4,6 +4,7 @@ pair's previous message arrives (closed loop)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,13 @@ async def open_chats(pairs: Sequence[Pair], urls: Sequence[str], deliveries: Del
 
 async def close_all(chats: Sequence[Chat]) -> None:
     await asyncio.gather(*(person.close() for chat in chats for person in (chat.a, chat.b)), return_exceptions=True)
+
+
+async def warm_up(chats: Sequence[Chat], deliveries: Deliveries, count: int) -> None:
+    """A few unmeasured messages first: the first of anything pays for imports and caches."""
+    await open_loop(chats, deliveries, 20, count, 'warmup')
+    deliveries.reset()
+    gc.collect()
 
 
 async def open_loop(chats: Sequence[Chat], deliveries: Deliveries, rate: float, count: int, label: str) -> float:

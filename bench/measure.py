@@ -1,8 +1,12 @@
 """Who received which message when: lost, duplicated and delivery latency, as the receivers' pages show them.
 
 Every message carries a unique id and its send time (``bench <id> @<ns>``). A receiver's arrival time is taken when
-the ``update`` that shows the message arrives at its tab. A message is duplicated when one page shows it in two
-elements, and lost when its receiver never showed it.
+the ``update`` that shows the message arrives at its tab; a message sent to several pages (a group) arrives when
+the last of them shows it. A message is duplicated when one page shows it in two elements, and lost when one of its
+receivers never showed it.
+
+Only message bubbles count (``data-testid="message"`` in the message list's blocks): the inbox rows beside a chat
+show each conversation's last message too, and that preview is neither the message arriving nor a second copy.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import quantiles
 from typing import Any
@@ -18,15 +23,19 @@ from bench.page import Element, html_of
 from bench.person import MARK, Person
 
 _MARKED = re.compile(MARK + r' (\S+) @')
+BUBBLE = 'data-testid="message"'
 
 
 @dataclass
 class Deliveries:
-    sent: dict[str, tuple[str, float]] = field(default_factory=dict)
-    """message id -> (receiver, Enter pressed)"""
+    sent: dict[str, tuple[frozenset[str], float]] = field(default_factory=dict)
+    """message id -> (its receivers' usernames, Enter pressed)"""
     arrived: dict[str, float] = field(default_factory=dict)
-    elements: dict[str, set[tuple[int, str]]] = field(default_factory=dict)
-    """message id -> the (page load, element id) pairs that showed it on the receiver's tab"""
+    """message id -> when the last of its receivers showed it"""
+    shown: dict[str, dict[str, float]] = field(default_factory=dict)
+    """message id -> receiver -> when that receiver's page first showed it"""
+    elements: dict[str, set[tuple[str, int, str]]] = field(default_factory=dict)
+    """message id -> the (receiver, page load, element id) triples that showed it"""
     watched: list[Person] = field(default_factory=list)
     _all_arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -39,16 +48,20 @@ class Deliveries:
         """Forget what was sent so far (after a warm-up)."""
         self.sent.clear()
         self.arrived.clear()
+        self.shown.clear()
         self.elements.clear()
 
     def body(self, message_id: str) -> str:
         return f'{MARK} {message_id} @{time.time_ns()}'
 
-    async def send(self, sender: Person, receiver: Person, message_id: str) -> None:
+    async def send(self, sender: Person, receiver: Person | Sequence[Person], message_id: str) -> None:
+        """``sender`` presses Enter; the message is delivered once every one of ``receiver`` shows it (a group's
+        pages may include the sender's own)."""
         body = self.body(message_id)
-        self.sent[message_id] = (receiver.username, 0.0)
+        receivers = frozenset(p.username for p in ([receiver] if isinstance(receiver, Person) else receiver))
+        self.sent[message_id] = (receivers, 0.0)
         pressed = await sender.send(body)
-        self.sent[message_id] = (receiver.username, pressed)
+        self.sent[message_id] = (receivers, pressed)
 
     async def delivered(self, message_id: str, within: float) -> bool:
         """Wait for one message (closed-loop senders)."""
@@ -80,24 +93,46 @@ class Deliveries:
         return {'sent': len(self.sent), 'delivered': len(latencies),
                 'lost': sum(1 for m in self.sent if m not in self.arrived),
                 'duplicated': sum(1 for shown in self.elements.values()
-                                  if len(shown) > len({load for load, _ in shown})),
+                                  if len(shown) > len({(who, load) for who, load, _ in shown})),
                 'reconnects': sum(person.tab.drops for person in self.watched),
                 **latency_figures(latencies)}
 
+    def per_page(self) -> dict[str, Any]:
+        """Every receiver's own latency (a group's message counts once per page) and the pages that never showed a
+        message they should have."""
+        latencies = sorted((at - pressed) * 1000 for m, (_, pressed) in self.sent.items()
+                           for at in self.shown.get(m, {}).values())
+        missed = sum(len(receivers - self.shown.get(m, {}).keys()) for m, (receivers, _) in self.sent.items())
+        return {'page_deliveries': len(latencies), 'pages_missed': missed,
+                **{f'page_{key}': value for key, value in latency_figures(latencies).items()}}
+
     def _seen(self, person: Person, element_id: str, element: Element, at: float) -> None:
-        """Note every marked message ``element`` shows (a block of them, re-sent whole as it grows, or one). A page
-        loaded anew (after a lost socket) shows earlier messages again: a duplicate is two elements of one load."""
+        """Note every marked message ``element`` shows in a bubble (a block of them, re-sent whole as it grows, or
+        one). A page loaded anew (after a lost socket) shows earlier messages again: a duplicate is two elements of
+        one load."""
         load = person.tab.loads
-        for match in _MARKED.finditer(html_of(element)):
-            message_id = match.group(1)
-            receiver = self.sent.get(message_id, ('',))[0]
-            if receiver != person.username:
-                continue  # the sender's own page, or not ours
-            shown = self.elements.setdefault(message_id, set())
-            shown.add((load, element_id))
-            if message_id not in self.arrived:
-                self.arrived[message_id] = at
-                self._all_arrived.set()
+        for message_id in bubbled(html_of(element)):
+            receivers = self.sent.get(message_id, (frozenset(), 0.0))[0]
+            if person.username not in receivers:
+                continue  # the sender's own page in a pair, or not ours
+            self.elements.setdefault(message_id, set()).add((person.username, load, element_id))
+            shown = self.shown.setdefault(message_id, {})
+            if person.username not in shown:
+                shown[person.username] = at
+                if len(shown) == len(receivers):
+                    self.arrived[message_id] = at
+                    self._all_arrived.set()
+
+
+def bubbled(html: str) -> list[str]:
+    """The ids of the marked messages that ``html`` shows as message bubbles: each bubble's text is the first mark
+    after its ``data-testid="message"``, before the next bubble. An element without bubbles (an inbox row's
+    preview of the last message) shows none."""
+    ids = []
+    for part in html.split(BUBBLE)[1:]:
+        if match := _MARKED.search(part):
+            ids.append(match.group(1))
+    return ids
 
 
 def latency_figures(latencies_ms: list[float]) -> dict[str, float | None]:

@@ -36,7 +36,11 @@ class Person:
 
     async def open_chat(self, peer: str) -> None:
         """Sign in straight into the chat with ``peer`` (a bookmarked chat link) and wait for its input."""
-        await self.log_in(f'/chat/{peer}')
+        await self.open_conversation(f'/chat/{peer}')
+
+    async def open_conversation(self, path: str) -> None:
+        """Sign in straight into a conversation (``/chat/<username>`` or ``/group/<id>``) and wait for its input."""
+        await self.log_in(path)
         await self.tab.wait_for('message-input')
 
     async def send(self, text: str) -> float:

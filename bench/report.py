@@ -65,6 +65,25 @@ TARGETS: dict[str, Target] = {
                 lambda r: None if 'p99_vs_alone' not in r else (
                     r['lost'] == 0 and r['duplicated'] == 0 and r['p99_vs_alone'] <= 2
                     and r['flood_stored'] <= r.get('flood_allowed', r['flood_stored']))),
+    'i': Target('a while 1,000 people are online, 10 tabs a second opening and 10 closing',
+                'p99 <= 2x a alone (on the same app, before the crowd came)',
+                ('sent', 'lost', 'duplicated', 'p50_ms', 'p99_ms', 'quiet_p50_ms', 'quiet_p99_ms', 'p99_vs_quiet',
+                 'online', 'connects_per_s', 'disconnects_per_s', 'connects_failed', 'connect_p50_ms',
+                 'connect_p99_ms', 'crowd_updates_per_s', 'server_cpu_ms_per_msg', 'quiet_server_cpu_ms_per_msg',
+                 'gc_full_pauses', 'gc_max_ms', 'sign_in_retries'),
+                lambda r: None if 'p99_vs_quiet' not in r else r['lost'] == 0 and r['p99_vs_quiet'] <= 2),
+    'j': Target('the inbox of a person with 500 conversations; pages of 50 inbox rows and 50 messages',
+                'server time to open the inbox p99 <= 50 ms; <= 450 KB per page',
+                ('conversations', 'rows_shown', 'server_open_p50_ms', 'server_open_p99_ms', 'server_inbox_p99_ms',
+                 'server_presence_p99_ms', 'open_p50_ms', 'open_p99_ms', 'memory_pages', 'memory_rows_min',
+                 'memory_messages_min', 'kb_per_page', 'rss_mb'),
+                lambda r: _le('server_open_p99_ms', 50)(r) and r['kb_per_page'] <= 450),
+    'k': Target('a group of 100, all on the group page, 2 msg/s for 30 s, senders in turn',
+                '0 lost, 0 duplicated, p99 from Enter to the 100th page <= 150 ms',
+                ('members', 'sent', 'lost', 'duplicated', 'reconnects', 'p50_ms', 'p99_ms', 'max_ms',
+                 'page_p50_ms', 'page_p99_ms', 'pages_missed', 'server_cpu_ms_per_msg', 'tool_cpu_ms_per_msg',
+                 'gc_full_pauses', 'gc_max_ms'),
+                lambda r: r['lost'] == 0 and r['duplicated'] == 0 and _le('p99_ms', 150)(r)),
 }
 
 

@@ -7,22 +7,24 @@ tiny run that only proves the tool still works end to end (nothing lost, nothing
 from __future__ import annotations
 
 import asyncio
-import gc
 import math
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
 from bench import seed
+from bench.churn import scenario_i
 from bench.flood import flooder as flood_client
-from bench.load import Chat, close_all, closed_loop, open_chats, open_loop
+from bench.group_chat import scenario_k
+from bench.inbox import scenario_j
+from bench.load import close_all, closed_loop, open_chats, open_loop, warm_up
 from bench.measure import Deliveries, latency_figures
 from bench.person import Person
-from bench.server import AppProcess
 from bench.setup import Services, World, measured, running, world
+from bench.usage import cpu_use, named
 from chatapp.security.limiter import parse_rates
 from chatapp.services import conversations
 from chatapp.services.users import find_by_username
@@ -53,12 +55,31 @@ class Scale:
     h_flood_clicks: int = 3000
     settle_seconds: float = 12
     """Long enough for NiceGUI to delete the login pages people navigated away from (reconnect timeout 10 s)."""
+    k_members: int = 100
+    k_rate: float = 2
+    k_seconds: float = 30
+    i_online: int = 1000
+    i_spare: int = 100
+    """People offline at any moment: each one who leaves comes back ``i_spare / i_churn_per_second`` s later."""
+    i_span: int = 2
+    """Each of the crowd is friends (with a direct chat) with the ``i_span`` next and previous people of a circle."""
+    i_churn_per_second: float = 10
+    i_churn_lead_seconds: float = 5
+    j_conversations: int = 500
+    j_groups: int = 20
+    j_repeats: int = 20
+    j_memory_people: int = 200
+    j_memory_span: int = 25
+    """Each person of the memory half of j has ``2 * j_memory_span`` conversations (50 inbox rows)."""
 
 
 FULL = Scale()
 SMOKE = Scale(a_messages=10, warmup_messages=2, b_pairs=2, b_rate=20, b_seconds=1, c_seconds=1, d_pairs=3, d_rate=20,
               d_seconds=1, d_history=50, e_history=300, e_repeats=2, g_logins_per_second=5, h_pairs=2,
-              h_rate=10, h_seconds=2, h_flood_messages=300, h_flood_clicks=300, settle_seconds=0.5)
+              h_rate=10, h_seconds=2, h_flood_messages=300, h_flood_clicks=300, settle_seconds=0.5,
+              k_members=4, k_rate=4, k_seconds=1, i_online=6, i_spare=3, i_span=1, i_churn_per_second=3,
+              i_churn_lead_seconds=1, j_conversations=55, j_groups=3, j_repeats=2, j_memory_people=6,
+              j_memory_span=2)
 
 
 async def scenario_a(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
@@ -82,7 +103,7 @@ async def scenario_c(services: Services, scale: Scale, earlier: dict[str, Row]) 
         deliveries = Deliveries()
         chats = await open_chats(pairs, [apps[0].base_url], deliveries)
         try:
-            await _warm_up(chats, deliveries, scale)
+            await warm_up(chats, deliveries, scale.warmup_messages)
             with measured(services, apps, 'c'), cpu_use(apps[0]) as cpu:
                 seconds = await closed_loop(chats, deliveries, scale.c_seconds, 'c')
         finally:
@@ -144,10 +165,10 @@ async def scenario_e(services: Services, scale: Scale, earlier: dict[str, Row]) 
             await person.close()
     server_opens, server_pages = w.seed(lambda runner: _read_times(runner, pair, scale.e_repeats))
     return {'messages': scale.e_history, 'repeats': scale.e_repeats,
-            **_named('server_open', latency_figures(server_opens)),
-            **_named('server_previous', latency_figures(server_pages)),
-            **_named('open', latency_figures(sorted(opens))),
-            **_named('previous', latency_figures(sorted(earlier_pages)))}
+            **named('server_open', latency_figures(server_opens)),
+            **named('server_previous', latency_figures(server_pages)),
+            **named('open', latency_figures(sorted(opens))),
+            **named('previous', latency_figures(sorted(earlier_pages)))}
 
 
 def _read_times(runner: Any, pair: seed.Pair, repeats: int) -> tuple[list[float], list[float]]:
@@ -186,7 +207,7 @@ async def scenario_f(services: Services, scale: Scale, earlier: dict[str, Row]) 
         deliveries = Deliveries()
         chats = await open_chats(pairs, [app.base_url for app in apps], deliveries)
         try:
-            await _warm_up(chats, deliveries, scale)
+            await warm_up(chats, deliveries, scale.warmup_messages)
             with measured(services, apps, 'f'):
                 offered = await open_loop(chats, deliveries, scale.b_rate, int(scale.b_rate * scale.b_seconds), 'f')
         finally:
@@ -235,13 +256,13 @@ async def scenario_g(services: Services, scale: Scale, earlier: dict[str, Row]) 
         deliveries = Deliveries()
         chats = await open_chats(pairs, [url], deliveries)
         try:
-            await _warm_up(chats, deliveries, scale)
+            await warm_up(chats, deliveries, scale.warmup_messages)
             with measured(services, apps, 'g'):
                 await asyncio.gather(open_loop(chats, deliveries, 20, count, 'g'), arrivals())
         finally:
             await close_all(chats)
     row = {**deliveries.summary(), 'logins': len(login_times),
-           **_named('login', latency_figures(sorted(login_times)))}
+           **named('login', latency_figures(sorted(login_times)))}
     if (a := earlier.get('a')) and a.get('p99_ms') and row['p99_ms'] is not None:
         row['p99_vs_a'] = round(row['p99_ms'] / a['p99_ms'], 2)
     return row
@@ -254,7 +275,7 @@ async def scenario_h(services: Services, scale: Scale, earlier: dict[str, Row]) 
     and whether the flooding socket was closed."""
     alone = await _flood_run(services, scale, 'h-alone', flood=False)
     flooded = await _flood_run(services, scale, 'h', flood=True)
-    row = {**flooded, **_named('alone', {key: alone[key] for key in ('lost', 'duplicated', 'p50_ms', 'p99_ms')})}
+    row = {**flooded, **named('alone', {key: alone[key] for key in ('lost', 'duplicated', 'p50_ms', 'p99_ms')})}
     if row['p99_ms'] is not None and alone['p99_ms']:
         row['p99_vs_alone'] = round(row['p99_ms'] / alone['p99_ms'], 2)
     return row
@@ -262,7 +283,9 @@ async def scenario_h(services: Services, scale: Scale, earlier: dict[str, Row]) 
 
 Scenario = Callable[[Services, Scale, dict[str, Row]], Awaitable[Row]]
 SCENARIOS: dict[str, Scenario] = {'a': scenario_a, 'b': scenario_b, 'c': scenario_c, 'd': scenario_d,
-                                  'e': scenario_e, 'f': scenario_f, 'g': scenario_g, 'h': scenario_h}
+                                  'e': scenario_e, 'f': scenario_f, 'g': scenario_g, 'h': scenario_h,
+                                  'i': scenario_i, 'j': scenario_j, 'k': scenario_k}
+"""Issue 8's benchmarks h, i and j are k, i and j here: this tool's h was issue 7's flood."""
 
 
 async def _flood_run(services: Services, scale: Scale, label: str, *, flood: bool) -> Row:
@@ -278,7 +301,7 @@ async def _flood_run(services: Services, scale: Scale, label: str, *, flood: boo
         deliveries = Deliveries()
         chats = await open_chats(pairs, [url], deliveries)
         try:
-            await _warm_up(chats, deliveries, scale)
+            await warm_up(chats, deliveries, scale.warmup_messages)
             async with AsyncExitStack() as stack:
                 flooder = await stack.enter_async_context(
                     flood_client(url, flooding.a, flooding.b, scale.h_flood_messages, scale.h_flood_clicks)) \
@@ -290,7 +313,7 @@ async def _flood_run(services: Services, scale: Scale, label: str, *, flood: boo
                     await open_loop(chats, deliveries, scale.h_rate, count, label)
                 if flooder is not None:  # its page stays open until the app has stored what it will of the flood
                     stored = await asyncio.to_thread(w.seed, lambda runner: seed.settled_count(runner, flooding.a))
-                    report = {**_named('flood', await flooder.stop()), 'flood_stored': stored,
+                    report = {**named('flood', await flooder.stop()), 'flood_stored': stored,
                               'flood_allowed': messages_allowed(time.perf_counter() - started)}
         finally:
             await close_all(chats)
@@ -304,42 +327,13 @@ async def _pairs_at_rate(services: Services, w: World, label: str, *, pairs: int
         deliveries = Deliveries()
         chats = await open_chats(made, [apps[0].base_url], deliveries)
         try:
-            await _warm_up(chats, deliveries, scale)
+            await warm_up(chats, deliveries, scale.warmup_messages)
             with measured(services, apps, label), cpu_use(apps[0]) as cpu:
                 offered = await open_loop(chats, deliveries, rate, count, label)
         finally:
             await close_all(chats)
     row = deliveries.summary()
     return {**row, 'offered_per_s': round(offered, 1), **cpu.per_message(row['delivered'])}
-
-
-async def _warm_up(chats: list[Chat], deliveries: Deliveries, scale: Scale) -> None:
-    """A few unmeasured messages first: the first of anything pays for imports and caches."""
-    await open_loop(chats, deliveries, 20, scale.warmup_messages, 'warmup')
-    deliveries.reset()
-    gc.collect()
-
-
-@dataclass
-class CpuUse:
-    """CPU seconds the app process and this load tool used while a scenario's load ran."""
-
-    server: float = 0.0
-    tool: float = 0.0
-
-    def per_message(self, delivered: int) -> dict[str, float]:
-        return {'server_cpu_ms_per_msg': round(self.server * 1000 / max(delivered, 1), 2),
-                'tool_cpu_ms_per_msg': round(self.tool * 1000 / max(delivered, 1), 2)}
-
-
-@contextmanager
-def cpu_use(app: AppProcess) -> Iterator[CpuUse]:
-    use = CpuUse()
-    server, tool = app.cpu_seconds(), time.process_time()
-    try:
-        yield use
-    finally:
-        use.server, use.tool = app.cpu_seconds() - server, time.process_time() - tool
 
 
 def messages_allowed(seconds: float) -> int:
@@ -355,5 +349,3 @@ def _history_pair(runner: Any, count: int) -> seed.Pair:
     return pair
 
 
-def _named(prefix: str, figures: dict[str, Any]) -> dict[str, Any]:
-    return {f'{prefix}_{key}': value for key, value in figures.items()}

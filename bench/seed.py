@@ -79,6 +79,7 @@ def make_history(runner: ServiceRunner, pair: Pair, count: int, batch: int = 5_0
     user_a = runner.run_sync(lambda tx: find_by_username(tx.session, pair.a))[0]
     assert user_a is not None and user_a.id is not None
     info, _ = runner.run_sync(conversations.open_direct, actor_id=user_a.id, peer_username=pair.b)
+    assert info.peer is not None
     sender_ids = (info.me.id, info.peer.id)
     start = utcnow() - timedelta(seconds=count)
     with runner.engine.begin() as connection:

@@ -30,6 +30,9 @@ RECONNECT_PAUSE = 1.0
 WAIT_SECONDS = 30.0
 BROWSER_ZONE = 'UTC'
 ASK_ZONE = 'Intl.DateTimeFormat().resolvedOptions().timeZone'
+VISIBILITY = 'chatapp_visibility'
+"""The global event a chat page's script raises with the tab's ``document.visibilityState`` and whether its message
+list is scrolled to the bottom (``pages/chat/attention.py``): what decides that messages count as read."""
 
 UpdateHook = Callable[[str, Element, float], None]
 """Called with (element id, element, arrival time) for every element an ``update`` brings."""
@@ -80,6 +83,9 @@ class Tab:
         """When the server (or the network) last closed the socket (``perf_counter``)."""
         self.reconnects = True
         """What ``nicegui.js`` does after a drop; a flooding client that the server shut out does not."""
+        self.looking = True
+        """A person looks at this tab (visible, at the newest messages): answer the chat page's visibility script
+        as a visible browser tab does, so that what the page shows is read, and the app does its read receipts."""
         self.loads = 0
         """Pages loaded so far: an element id means the same element only within one load."""
         self.hooks: list[UpdateHook] = []
@@ -248,12 +254,25 @@ class Tab:
         return handle
 
     async def _answer(self, message: dict[str, Any]) -> None:
-        """Answer a script the server runs, as far as this tool can: the time zone, else nothing."""
+        """Answer a script the server runs, as far as this tool can: the time zone, and the visibility event that
+        the chat page's script raises in a tab a person looks at; else nothing."""
+        code = str(message.get('code'))
         if message.get('request_id') and self._socket is not None and self.page is not None:
-            result = BROWSER_ZONE if ASK_ZONE in str(message.get('code')) else None
+            result = BROWSER_ZONE if ASK_ZONE in code else None
             await self._socket.emit('javascript_response', {'request_id': message['request_id'],
                                                             'client_id': self.page.query['client_id'],
                                                             'result': result})
+        if self.looking and f'emitEvent({json.dumps(VISIBILITY)}' in code:
+            await self._raise(VISIBILITY, {'state': 'visible', 'bottom': True})
+
+    async def _raise(self, kind: str, arg: Any) -> None:
+        """``emitEvent(kind, arg)`` in the browser: the global event reaches the element that listens for it."""
+        if self.page is None:
+            return
+        for element_id, element in self.page.elements.items():
+            if any(event['type'] == kind for event in element.get('events', [])):
+                await self.send_event(int(element_id), listener(element, kind), arg)
+                return
 
     async def _ack_loop(self) -> None:
         while True:

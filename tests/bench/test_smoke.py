@@ -1,6 +1,7 @@
 """The load tool's smoke run: every scenario at tiny counts against real app processes (PostgreSQL and Redis for
-the two-process one), so the tool never rots. It asserts what was delivered, never how fast; and that the flood
-scenario's flooder, on the app's default limits, stored no more than they allow."""
+the two-process one), so the tool never rots (issue 8's group, presence churn and inbox scenarios included). It
+asserts what was delivered, never how fast; and that the flood scenario's flooder, on the app's default limits,
+stored no more than they allow."""
 
 from __future__ import annotations
 
@@ -40,5 +41,14 @@ async def test_every_scenario_delivers_each_message_once(tmp_path: Path, redis_u
     assert (flood['alone_lost'], flood['alone_duplicated']) == (0, 0), flood
     assert flood['flood_messages'] == SMOKE.h_flood_messages > flood['flood_allowed'], flood
     assert 0 < flood['flood_stored'] <= flood['flood_allowed'], flood
+    group = rows['k']  # every message reached every member's page, the sender's own included, once
+    assert (group['members'], group['pages_missed']) == (SMOKE.k_members, 0), group
+    assert group['page_deliveries'] == SMOKE.k_members * group['sent'], group
+    churned = rows['i']  # the pair alone, then beside the crowd whose tabs close and open
+    assert churned['quiet_lost'] == 0 and churned['disconnects_per_s'] > 0, churned
+    assert churned['connects_failed'] == 0, churned
+    busy = rows['j']  # the first page of the inbox; pages with every row of their person and 50 messages
+    assert busy['rows_shown'] == 50 and busy['server_open_p99_ms'] is not None, busy
+    assert busy['memory_rows_min'] == 2 * SMOKE.j_memory_span and busy['memory_messages_min'] >= 50, busy
     table = markdown(rows, 'python -m bench --smoke', 'smoke')
     assert all(f'| {name}. ' in table for name in names)

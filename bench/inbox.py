@@ -1,0 +1,146 @@
+"""Scenario j: the inbox of a busy person, and what a page with an inbox pane costs.
+
+- Opening ``/`` for a person with 500 conversations (direct chats with a message each, and a few groups): in the
+  browser, from the request until the page shows 50 rows, on a fresh page each time; and the server's own time for
+  what the page reads on open (as scenario e measures it: the same services, called from here on the app's
+  database once the app has stopped, the first call of each not counted).
+- Memory: people who each have 50 conversations (a circle of friends, a direct chat with each) open the chat with
+  their neighbour, which has 50 messages: pages of 50 inbox rows and 50 messages. Server RSS growth from the first
+  half of these pages to all of them, divided by the second half's count, as scenario d measures it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from bench import crowd, seed
+from bench.measure import latency_figures
+from bench.person import Person
+from bench.setup import Services, measured, running, world
+from bench.tab import loopback
+from bench.usage import named
+from chatapp.services import inbox, presence
+from chatapp.services.tx import ServiceRunner
+
+if TYPE_CHECKING:
+    from bench.scenarios import Row, Scale
+
+ROW = 'inbox-row'
+SHOWN = 50
+"""Rows the inbox shows before "load more", and messages a chat page shows."""
+
+
+async def scenario_j(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
+    opening = await _open_inbox(services, scale)
+    memory = await _memory(services, scale)
+    return {**opening, **memory}
+
+
+async def _open_inbox(services: Services, scale: Scale) -> Row:
+    w = world(services, 'j')
+    directs = scale.j_conversations - scale.j_groups
+
+    def make(runner: ServiceRunner) -> crowd.Someone:
+        owner, *friends = crowd.people(runner, ['j0'] + [f'jf{i}' for i in range(directs)])
+        crowd.befriend(runner, [(owner, friend) for friend in friends])
+        for i in range(scale.j_groups):
+            pair = [friends[(2 * i) % len(friends)], friends[(2 * i + 1) % len(friends)]]
+            crowd.group(runner, owner, f'Group {i}', pair)
+        for i, friend in enumerate(friends):  # every other one unread
+            sender, peer = (friend, owner) if i % 2 else (owner, friend)
+            crowd.direct_chat(runner, sender, peer, f'message {i} from {sender.username}')
+        return owner
+
+    owner = w.seed(make)
+    opens: list[float] = []
+    with running(services, w) as apps:
+        person = Person(apps[0].base_url, owner.username)
+        try:
+            await person.log_in('/')
+            await person.tab.wait_until(lambda page: page.count(ROW) >= SHOWN, what=f'{SHOWN} inbox rows')
+            with measured(services, apps, 'j'):
+                for _ in range(scale.j_repeats):
+                    started = time.perf_counter()
+                    await person.tab.goto('/')
+                    await person.tab.wait_until(lambda page: page.count(ROW) >= SHOWN, what=f'{SHOWN} inbox rows')
+                    opens.append((time.perf_counter() - started) * 1000)
+            rows = person.tab.page.count(ROW) if person.tab.page else 0
+        finally:
+            await person.close()
+    server = w.seed(lambda runner: _read_times(runner, owner, scale.j_repeats))
+    return {'conversations': scale.j_conversations, 'rows_shown': rows, **server,
+            **named('open', latency_figures(sorted(opens)))}
+
+
+def _read_times(runner: ServiceRunner, owner: crowd.Someone, repeats: int) -> Row:
+    """Milliseconds for what the inbox page reads when it opens: its first page of rows (``inbox_page``) and the
+    last-seen times of the direct peers on it (``visible_presence``, under the live presence the page asks for)."""
+    totals, pages, presences = [], [], []
+    for _ in range(repeats + 1):  # the first warms the caches and is not counted
+        started = time.perf_counter()
+        page = runner.run_sync(inbox.inbox_page, actor_id=owner.id)[0]
+        read = time.perf_counter()
+        peers = [row.peer.id for row in page.rows if row.peer is not None]
+        runner.run_sync(presence.visible_presence, actor_id=owner.id, user_ids=peers)
+        done = time.perf_counter()
+        totals.append((done - started) * 1000)
+        pages.append((read - started) * 1000)
+        presences.append((done - read) * 1000)
+    return {**named('server_open', latency_figures(sorted(totals[1:]))),
+            **named('server_inbox', latency_figures(sorted(pages[1:]))),
+            **named('server_presence', latency_figures(sorted(presences[1:])))}
+
+
+async def _memory(services: Services, scale: Scale) -> Row:
+    w = world(services, 'j-memory')
+    names = [f'm{i}' for i in range(scale.j_memory_people)]
+
+    def make(runner: ServiceRunner) -> list[seed.Pair]:
+        people = crowd.people(runner, names)
+        neighbours = crowd.ring(people, scale.j_memory_span)
+        crowd.befriend(runner, neighbours)
+        pairs = [seed.Pair(people[i].username, people[i + 1].username) for i in range(0, len(people) - 1, 2)]
+        for pair in pairs:
+            seed.make_history(runner, pair, SHOWN)
+        paired = {(pair.a, pair.b) for pair in pairs}
+        for a, b in neighbours:
+            if (a.username, b.username) not in paired and (b.username, a.username) not in paired:
+                crowd.direct_chat(runner, a, b, f'hello {b.username}')
+        return pairs
+
+    pairs = w.seed(make)
+    with running(services, w) as apps:
+        app = apps[0]
+        people = [(Person(app.base_url, name, loopback(i)), peer) for i, pair in enumerate(pairs)
+                  for name, peer in ((pair.a, pair.b), (pair.b, pair.a))]
+        half = 2 * (len(pairs) // 2)
+        try:
+            await _open_chats(people[:half])
+            await asyncio.sleep(scale.settle_seconds)
+            first = app.rss_bytes()
+            await _open_chats(people[half:])
+            await asyncio.sleep(scale.settle_seconds)
+            second = app.rss_bytes()
+            pages = [person.tab.page for person, _ in people if person.tab.page]
+            rows = min(page.count(ROW) for page in pages)
+            messages = min(page.count('message') for page in pages)
+        finally:
+            await asyncio.gather(*(person.close() for person, _ in people), return_exceptions=True)
+    added = len(people) - half
+    return {'memory_pages': len(people), 'memory_rows_min': rows, 'memory_messages_min': messages,
+            'kb_per_page': round((second - first) / max(added, 1) / 1024, 1), 'rss_mb': round(second / 2**20, 1)}
+
+
+async def _open_chats(people: list[tuple[Person, str]]) -> None:
+    gate = asyncio.Semaphore(4)
+
+    async def open_one(person: Person, peer: str) -> None:
+        async with gate:
+            await person.open_chat(peer)
+            await person.tab.wait_until(lambda page: page.count(ROW) >= 1 and page.count('message') >= SHOWN,
+                                        what='the inbox pane and 50 messages')
+
+    await asyncio.gather(*(open_one(person, peer) for person, peer in people))
+
