@@ -7,6 +7,11 @@ may have counted it already); a read position of mine that moved, a membership c
 friendship that ended reads the total again. Reads are coalesced and spaced, so a busy page costs at most one read
 every ``CONFIRM_AFTER`` seconds for messages, and a read that a message overtook is read once more.
 
+While the page shows a conversation that the total counts as read (``zeroed``), its messages and my read moves in it
+cost nothing: the person is looking (the view reads them), or they are mine. Only a slow recount
+(``SETTLED_CHECK``) catches a message that was in flight while the total was read. Without this every message of an
+open conversation cost every page showing it a database read.
+
 Toasts are one ``Html`` element made when the first is needed, each toast an ``<a href>`` to its conversation
 (escaped text, a polite live region for screen readers), gone after ``TOAST_SECONDS``. Nothing for my own messages,
 muted conversations, or the conversation open on this page.
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
@@ -41,6 +47,8 @@ CONFIRM_AFTER = 2.0
 """Seconds from a message to re-reading the total: the count added at once may double one that a read running at
 that moment already held; and a message in the open conversation is read by its view meanwhile, so the title does
 not flash a count that is gone a moment later. Each page reads at most one total per this interval while busy."""
+SETTLED_CHECK = 10.0
+"""Seconds from a message in the open, read conversation to re-reading the total anyway (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -54,11 +62,19 @@ class Facts:
 
 
 class Notifier(SignedInView):
-    """One per signed-in page; ``looking_at`` is the conversation this page shows (no toast for it)."""
+    """One per signed-in page; ``looking_at`` is the conversation this page shows (no toast for it), ``looking``
+    says whether the person is reading its newest messages, and ``position`` is (my read_seq, its last_seq) when the
+    page read it."""
 
-    def __init__(self, chat: ChatApp, identity: Identity, *, looking_at: int | None = None) -> None:
+    def __init__(self, chat: ChatApp, identity: Identity, *, looking_at: int | None = None,
+                 looking: Callable[[], bool] | None = None, position: tuple[int, int] | None = None) -> None:
         super().__init__(chat, identity)
         self.looking_at = looking_at
+        self._looking = looking or (lambda: False)
+        self._my_read = position[0] if position is not None else 0
+        """My read position in ``looking_at``, as far as this page has heard."""
+        self.zeroed = False
+        """Whether the shown total counts nothing unread in ``looking_at``."""
         self.base_title = self.client.title or 'chatapp'
         """The title ``frame`` set; the count goes in front of it."""
         self.total = 0
@@ -66,6 +82,8 @@ class Notifier(SignedInView):
         self.names: dict[int, str] = {}
         self.heard: dict[int, int] = {}
         """Newest seq heard per conversation: the hub may deliver an event twice, a count must not."""
+        if looking_at is not None and position is not None:
+            self.heard[looking_at] = position[1]
         self.toasts: list[tuple[int, str]] = []
         self.stack: Html | None = None
         self._ids = itertools.count()
@@ -87,8 +105,14 @@ class Notifier(SignedInView):
         if isinstance(event, MessagePosted):
             self._posted(event.message)
         elif isinstance(event, ReadMoved):
-            if event.user_id == self.me:
-                self._recount_soon(RECOUNT_AFTER)
+            if event.user_id != self.me:
+                return
+            if event.conversation_id == self.looking_at:
+                self._my_read = max(self._my_read, event.read_seq)
+                if self.zeroed:
+                    self._recount_soon(SETTLED_CHECK)
+                    return
+            self._recount_soon(RECOUNT_AFTER)
         elif isinstance(event, MembershipChanged):
             self.facts.pop(event.conversation_id, None)  # muted, renamed, or gone
             self._recount_soon(RECOUNT_AFTER)
@@ -100,11 +124,18 @@ class Notifier(SignedInView):
         if message.seq <= self.heard.get(conversation_id, 0):
             return
         self.heard[conversation_id] = message.seq
+        if conversation_id == self.looking_at:
+            mine = message.sender_id == self.me
+            if mine:
+                self._my_read = max(self._my_read, message.seq)  # sending moved my read position there
+            if self.zeroed and (mine or self._looking()):
+                self._recount_soon(SETTLED_CHECK)
+                return
+            self.zeroed = False
+            self._recount_soon(RECOUNT_AFTER if mine else CONFIRM_AFTER)
+            return
         if message.sender_id == self.me:
             self._recount_soon(RECOUNT_AFTER)  # sending moved my read position there (another tab of mine, say)
-            return
-        if conversation_id == self.looking_at:
-            self._recount_soon(CONFIRM_AFTER)
             return
         facts = self.facts.get(conversation_id)
         if facts is None or (facts.group and message.kind == 'text' and message.sender_id not in self.names):
@@ -157,13 +188,19 @@ class Notifier(SignedInView):
 
     async def _recount(self) -> None:
         bumps = self._bumps
+        heard = self.heard.get(self.looking_at, 0) if self.looking_at is not None else 0
+        read_all = self.looking_at is not None and self._my_read >= heard
+        # What the person is reading right now is about to be marked read: the title does not flash it.
+        reading = max(0, heard - self._my_read) if self.looking_at is not None and self._looking() else 0
         total = await self.act(inbox.unread_total, quiet=True)
         if not isinstance(total, int):
             return
         if bumps != self._bumps:
             self.recounts.request()  # a message arrived during the read: it may or may not be counted in it
             return
-        self._show_total(total)
+        self._show_total(total - reading)
+        # Counted as read only if everything heard in it was read before the total was read, and nothing came since.
+        self.zeroed = read_all and (self.heard.get(self.looking_at, 0) if self.looking_at is not None else 0) == heard
 
     def _show_total(self, total: int) -> None:
         self.total = max(0, total)

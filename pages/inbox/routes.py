@@ -71,6 +71,9 @@ async def _show(chat: ChatApp, client: Client, path: str, opener: Opener | None)
     shell = 'inbox-shell' if opener is None else 'inbox-shell inbox-shell--open'
     with frame(title, identity, body_classes='inbox-body'), ui.element('div').classes(shell):
         inbox = InboxView(chat, identity, active=info.conversation_id if info is not None else None)
+        if info is not None:  # the list shows senders' names: those of the open conversation are known already
+            for member in info.members:
+                inbox.listing.names.setdefault(member.user.id, member.user.label)
         with hook(ui.element('section'), 'conversation-pane').classes('conversation-pane') \
                 .props('aria-label=Conversation'):
             if opener is None:
@@ -79,7 +82,9 @@ async def _show(chat: ChatApp, client: Client, path: str, opener: Opener | None)
                 _not_available()
             else:
                 view = ChatView(chat, identity, info)
-    notifier = Notifier(chat, identity, looking_at=info.conversation_id if info is not None else None)
+    notifier = Notifier(chat, identity, looking_at=info.conversation_id if info is not None else None,
+                        looking=(lambda: view.attention.looking) if view is not None else None,
+                        position=(info.read_seq, info.last_seq) if info is not None else None)
     for listener in (view, inbox, notifier):
         if listener is not None:  # before reading, so no change falls in between
             chat.hub.attach(identity.user.id, listener, client)

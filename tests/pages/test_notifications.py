@@ -16,7 +16,7 @@ from chatapp.app import ChatApp
 from chatapp.services import conversations, groups, reads
 from pages.inbox import notifier
 from tests.factories import make_friends, make_group, make_user, open_chat, say
-from tests.pages.helpers import signed_in
+from tests.pages.helpers import look_at, signed_in
 
 TOAST = re.compile(r'<a class="toast" href="(?P<path>[^"]*)" data-testid="toast">'
                    r'<span class="toast-name">(?P<name>.*?)</span><span class="toast-text">(?P<text>.*?)</span></a>')
@@ -128,3 +128,28 @@ async def test_toasts_fade(user: User, chat: ChatApp, monkeypatch: pytest.Monkey
     await chat.run(conversations.send_message, actor_id=bob.id, conversation_id=with_bob, body='soon gone')
     await toasts_become(user, 1)
     await toasts_become(user, 0)
+
+
+async def test_the_open_conversation_counts_only_while_nobody_looks_at_it(user: User, chat: ChatApp,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """While I read the open conversation its messages never reach the title; once the tab is hidden they do (the
+    page's slow re-check included), and reading them again clears the count."""
+    monkeypatch.setattr(notifier, 'SETTLED_CHECK', 0.5)
+    alice, bob = make_user(chat.run, 'alice'), make_user(chat.run, 'bob')
+    with_bob = open_chat(chat.run, alice, bob)
+    say(chat.run, bob, with_bob, 'before the page')
+    await signed_in(user, 'alice', '/chat/bob')
+    look_at(user)
+    await title_becomes(user, 'bob · chatapp')  # read on sight
+    for number in range(3):
+        await chat.run(conversations.send_message, actor_id=bob.id, conversation_id=with_bob, body=f'seen {number}')
+        await asyncio.sleep(0.3)
+        assert user.client.title == 'bob · chatapp'
+    await asyncio.sleep(1)
+    assert user.client.title == 'bob · chatapp'
+
+    look_at(user, visible=False)
+    await chat.run(conversations.send_message, actor_id=bob.id, conversation_id=with_bob, body='while away')
+    await title_becomes(user, '(1) bob · chatapp')
+    look_at(user)
+    await title_becomes(user, 'bob · chatapp')
