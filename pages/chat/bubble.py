@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 
 from nicegui.elements.html import Html
@@ -55,7 +56,10 @@ class Block(Html):
             self.content = content
 
 
+@lru_cache(maxsize=4096)
 def _html(look: Look) -> str:
+    """Remembered: a live message redraws its whole block, on every page it reaches, so the same looks are drawn again
+    and again (looks are immutable, and the text a look holds is shared with the message)."""
     parts = ['<div class="new-divider" data-testid="new-messages" role="separator">New messages</div>'
              if look.divider else '']
     if look.event:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from chatapp.clock import as_utc
 from chatapp.schemas import MessageData
@@ -17,6 +17,8 @@ from pages.chat.bubble import Look
 from pages.timezone import stamp
 
 RUN_GAP = timedelta(minutes=5)
+MAX_STAMPS = 1000
+"""Times remembered at most (a view shows at most 200 messages; history read and dropped again adds more)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class Painter:
         self.divider_seq: int | None = None
         """The first unread message when the view opened: the "New messages" line goes before it."""
         self.receipt: ReceiptLine | None = None
+        self._stamps: dict[int, str] = {}
+        """Each message's time as shown, by message id: a block is drawn again for every message that joins it."""
+        self._stamps_day: object = None
 
     def continues(self, earlier: MessageData | None, later: MessageData | None) -> bool:
         """Whether ``later`` belongs to the run of ``earlier``."""
@@ -53,6 +58,9 @@ class Painter:
     def looks(self, messages: Sequence[MessageData], *, before: MessageData | None = None,
               after: MessageData | None = None) -> list[Look]:
         """``messages`` in a row; ``before``/``after`` are the messages shown just before and after them."""
+        day = datetime.now(self.zone).date()
+        if day != self._stamps_day or len(self._stamps) > MAX_STAMPS:  # "14:05" becomes "3 Mar 14:05" at midnight
+            self._stamps, self._stamps_day = {}, day
         looks = []
         for index, message in enumerate(messages):
             previous = messages[index - 1] if index else before
@@ -70,5 +78,9 @@ class Painter:
         name = None
         if not self.continues(previous, message) and not (mine and self.direct):
             name = 'You' if mine else self._name_of(message.sender_id)
-        time = None if self.continues(message, following) else stamp(message.created_at, self.zone)
+        time = None
+        if not self.continues(message, following):
+            time = self._stamps.get(message.id)
+            if time is None:
+                time = self._stamps[message.id] = stamp(message.created_at, self.zone)
         return Look(message.body, mine, name=name, stamp=time, **common)  # type: ignore[arg-type]
