@@ -10,7 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Select, Table, case, inspect, or_, select, true, union, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Select,
+    Table,
+    bindparam,
+    case,
+    inspect,
+    or_,
+    select,
+    true,
+    union,
+    update,
+)
 from sqlmodel import SQLModel
 
 from chatapp.clock import as_utc
@@ -54,14 +67,10 @@ def visible_presence(tx: Tx, *, actor_id: int, user_ids: Sequence[int]) -> dict[
     connection = tx.session.connection()
     if not _shows_presence(connection, actor_id):
         return {}
-    related = _related(actor_id)
     wanted = sorted({user_id for user_id in user_ids if user_id != actor_id})
     seen: dict[int, datetime | None] = {}
     for start in range(0, len(wanted), CHUNK):
-        rows = connection.execute(
-            select(_users.c.id, _users.c.last_seen_at)
-            .where(_users.c.id.in_(wanted[start:start + CHUNK]), _users.c.show_presence == true(),
-                   _users.c.id.in_(related)))
+        rows = connection.execute(_VISIBLE, {'user_id': actor_id, 'wanted': wanted[start:start + CHUNK]})
         seen.update({user_id: as_utc(last) if last is not None else None for user_id, last in rows})
     return seen
 
@@ -88,18 +97,16 @@ def _audience(connection: Connection, user_id: int) -> list[int]:
 
 
 def _related_showing(connection: Connection, user_id: int) -> list[int]:
-    rows = connection.execute(select(_users.c.id)
-                              .where(_users.c.id.in_(_related(user_id)), _users.c.show_presence == true())
-                              .order_by(_users.c.id))
-    return list(rows.scalars())
+    return list(connection.execute(_RELATED_SHOWING, {'user_id': user_id}).scalars())
 
 
 def _shows_presence(connection: Connection, user_id: int) -> bool:
-    return bool(connection.execute(select(_users.c.show_presence).where(_users.c.id == user_id)).scalar())
+    return bool(connection.execute(_SHOWS, {'user_id': user_id}).scalar())
 
 
-def _related(user_id: int) -> Select[tuple[int]]:
-    """The ids of ``user_id``'s friends and of the members of their groups, themselves excluded."""
+def _related() -> Select[tuple[int]]:
+    """The ids of the friends of user ``:user_id`` and of the members of their groups, themselves excluded."""
+    user_id: BindParameter[int] = bindparam('user_id')
     low, high = _friendships.c.user_low_id, _friendships.c.user_high_id
     friends = select(case((low == user_id, high), else_=low)).where(
         or_(low == user_id, high == user_id), _friendships.c.status == FriendshipStatus.ACCEPTED)
@@ -110,3 +117,13 @@ def _related(user_id: int) -> Select[tuple[int]]:
               .where(me.c.user_id == user_id, _conversations.c.kind == ConversationKind.GROUP,
                      other.c.user_id != user_id))
     return select(union(friends, groups).subquery().c[0])
+
+
+# Built once: these run on every presence change and every page that shows someone's presence (scenario i opens and
+# closes 20 pages a second), and building a union statement anew cost more than running it.
+_SHOWS = select(_users.c.show_presence).where(_users.c.id == bindparam('user_id'))
+_RELATED_SHOWING = (select(_users.c.id).where(_users.c.id.in_(_related()), _users.c.show_presence == true())
+                    .order_by(_users.c.id))
+_VISIBLE = select(_users.c.id, _users.c.last_seen_at).where(
+    _users.c.id.in_(bindparam('wanted', expanding=True)), _users.c.show_presence == true(),
+    _users.c.id.in_(_related()))
