@@ -39,7 +39,7 @@ def cast(tmp_path: Path) -> Iterator[Cast]:
         yield running
 
 
-async def signed_in(cast: Cast, name: str, path: str = '/') -> Person:
+async def signed_in(cast: Cast, name: str, path: str = '/friends') -> Person:
     person = Person(cast.app.base_url, name)
     await person.log_in(path, password=PASSWORD)
     return person
