@@ -82,8 +82,8 @@ def test_a_group_with_members_on_both_processes_gets_typing_and_every_message(tw
     text_field(alice, 'message-input').send_keys('half a thought')  # typing on A, not sent
     for driver in (bob, carol):
         wait_for_text(driver, 'typing', 'Alice is typing…')  # under the conversation on B
-        row = inbox_row(driver, group.conversation_id)  # and in the group's inbox row beside it
-        assert 'Alice is typing…' in row.text, f'the inbox row does not say alice types: {row.text!r}'
+        wait(driver, lambda d: 'Alice is typing…' in inbox_row(d, group.conversation_id).text,
+             'the inbox row does not say alice types')  # and in the group's inbox row beside it
     token = uuid.uuid4().hex[:6]
     text_field(alice, 'message-input').send_keys(f' and the rest · {token}\n')
     texts = [f'half a thought and the rest · {token}']

@@ -26,7 +26,7 @@ async def sign_up(user: User, username: str, *, display_name: str = '', password
         user.find(marker='signup-display-name').type(display_name)
     user.find(marker='signup-password').type(password)
     user.find(marker='signup-submit').click()
-    await user.should_see(marker='whoami', retries=30)
+    await user.should_see(marker='whoami', retries=100)  # password hashing takes seconds on a busy machine
     await user.should_see(f'@{username.lower()}')
 
 
