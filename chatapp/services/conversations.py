@@ -44,18 +44,18 @@ NOT_AVAILABLE_CODE = 'not_available'
 """The ``code`` of that refusal: a view that gets it closes the conversation."""
 
 
-def _table(model: type[SQLModel]) -> Table:
+def core_table(model: type[SQLModel]) -> Table:
     """The Core table of ``model``: statements on it run without the ORM's per-call work."""
     table = inspect(model).local_table
     assert isinstance(table, Table)
     return table
 
 
-_conversations = _table(Conversation)
-_members = _table(ConversationMember)
-_friendships = _table(Friendship)
-_messages = _table(Message)
-_users = _table(User)
+_conversations = core_table(Conversation)
+_members = core_table(ConversationMember)
+_friendships = core_table(Friendship)
+_messages = core_table(Message)
+_users = core_table(User)
 
 _me = _members.alias('me')
 _other = _members.alias('other')

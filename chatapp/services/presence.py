@@ -14,20 +14,18 @@ from sqlalchemy import (
     BindParameter,
     Connection,
     Select,
-    Table,
     bindparam,
     case,
-    inspect,
     or_,
     select,
     true,
     union,
     update,
 )
-from sqlmodel import SQLModel
 
 from chatapp.clock import as_utc
 from chatapp.services import conversations
+from chatapp.services.conversations import core_table
 from chatapp.services.tx import Tx
 from chatapp.services.users import require_user
 from models import Conversation, ConversationKind, ConversationMember, Friendship, FriendshipStatus, User
@@ -36,16 +34,10 @@ CHUNK = 500
 """Ids asked about in one query: keeps the statement's parameters far below SQLite's limit."""
 
 
-def _table(model: type[SQLModel]) -> Table:
-    table = inspect(model).local_table
-    assert isinstance(table, Table)
-    return table
-
-
-_users = _table(User)
-_friendships = _table(Friendship)
-_conversations = _table(Conversation)
-_members = _table(ConversationMember)
+_users = core_table(User)
+_friendships = core_table(Friendship)
+_conversations = core_table(Conversation)
+_members = core_table(ConversationMember)
 
 
 def presence_audience(tx: Tx, *, user_id: int) -> list[int]:

@@ -13,24 +13,15 @@ of 100 cost 100 x 100 deliveries for every message everyone read.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, bindparam, inspect, update
+from sqlalchemy import Connection, bindparam, update
 from sqlalchemy import select as core_select
-from sqlmodel import SQLModel
 
 from chatapp.clock import as_utc, utcnow
 from chatapp.events import ReadMoved
 from chatapp.schemas import Receipt
-from chatapp.services.conversations import require_access
+from chatapp.services.conversations import core_table, require_access
 from chatapp.services.tx import Tx
 from models import Conversation, ConversationMember, Friendship, Message, MessageKind, User
-
-
-def core_table(model: type[SQLModel]) -> Table:
-    """The Core table of ``model``: these statements are built once and run without the ORM's per-call work."""
-    table = inspect(model).local_table
-    assert isinstance(table, Table)
-    return table
-
 
 conversations = core_table(Conversation)
 members = core_table(ConversationMember)

@@ -26,11 +26,16 @@ class Typists:
         return self._names.pop(user_id, None) is not None
 
     def text(self) -> str:
-        names = list(self._names.values())
-        if not names:
-            return ''
-        if len(names) == 1:
-            return f'{names[0]} is typing…'
-        if len(names) == 2:
-            return f'{names[0]} and {names[1]} are typing…'
-        return f'{len(names)} people are typing…'
+        return who_types(list(self._names.values()))
+
+
+def who_types(names: list[str]) -> str:
+    """"Alice is typing…", "Alice and Bob are typing…", "3 people are typing…" ('' for nobody): the conversation's
+    line and a group's inbox row say it alike."""
+    if not names:
+        return ''
+    if len(names) == 1:
+        return f'{names[0]} is typing…'
+    if len(names) == 2:
+        return f'{names[0]} and {names[1]} are typing…'
+    return f'{len(names)} people are typing…'

@@ -18,6 +18,7 @@ from nicegui.elements.html import Html
 from chatapp import timeline
 from chatapp.clock import as_utc
 from chatapp.schemas import InboxRow
+from pages.chat.typing import who_types
 from pages.hooks import hook
 from pages.inbox.listing import one_line
 
@@ -81,13 +82,7 @@ def preview_text(row: InboxRow, me: int) -> str:
 
 def typing_text(names: Sequence[str], *, group: bool) -> str:
     """ "typing…" in a direct chat; who types in a group."""
-    if not group:
-        return 'typing…'
-    if len(names) == 1:
-        return f'{names[0]} is typing…'
-    if len(names) == 2:
-        return f'{names[0]} and {names[1]} are typing…'
-    return f'{len(names)} people are typing…'
+    return who_types(list(names)) if group else 'typing…'
 
 
 def initials(name: str) -> str:
