@@ -28,6 +28,7 @@ async def sign_up(user: User, username: str, *, display_name: str = '', password
     user.find(marker='signup-submit').click()
     await user.should_see(marker='whoami', retries=100)  # password hashing takes seconds on a busy machine
     await user.should_see(f'@{username.lower()}')
+    await settle(user)  # the inbox's opening reads must not move the next person's login (see ``settle``)
 
 
 async def log_in(user: User, username: str, *, password: str = PASSWORD, next_path: str = '') -> None:
