@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chatapp.schemas import ChatInfo, MessageData, UserPublic
-from chatapp.services import accounts, conversations, friendships, groups
+from chatapp.schemas import ChatInfo, MessageData, Relation, UserPublic
+from chatapp.services import accounts, conversations, friendships, groups, reads
 from chatapp.services.tx import ServiceRunner
 from chatapp.services.users import find_by_username
 
@@ -53,3 +53,14 @@ def user_named(services: ServiceRunner, username: str) -> UserPublic:
     user = services.run_sync(lambda tx: find_by_username(tx.session, username))[0]
     assert user is not None, username
     return UserPublic.model_validate(user)
+
+
+def read_group(services: ServiceRunner, title: str, admin: UserPublic, *others: UserPublic) -> int:
+    """A group of ``admin`` and ``others`` (the admin's friends, not each other's), everything in it read."""
+    for other in others:
+        if services.run_sync(friendships.relation, actor_id=admin.id, other_id=other.id)[0] != Relation.FRIENDS:
+            make_friends(services, admin, other)
+    conversation_id = make_group(services, admin, list(others), title=title, befriend=False).conversation_id
+    for person in (admin, *others):
+        services.run_sync(reads.mark_read, actor_id=person.id, conversation_id=conversation_id, seq=10**9)
+    return conversation_id

@@ -13,13 +13,13 @@ from sqlalchemy import event, update
 
 from chatapp import timeline
 from chatapp.errors import Invalid, NotFound
-from chatapp.schemas import InboxPage, InboxRow, Relation, UserPublic
-from chatapp.services import friendships, groups, inbox, reads
+from chatapp.schemas import InboxPage, InboxRow, UserPublic
+from chatapp.services import friendships, groups, inbox
 from chatapp.services.inbox import PREVIEW_LENGTH
 from chatapp.services.tx import ServiceRunner, Tx
 from models import Conversation, ConversationMember
 from models.message import MAX_MESSAGE_LENGTH
-from tests.factories import make_friends, make_group, make_user, open_chat, say
+from tests.factories import make_friends, make_user, open_chat, read_group, say
 
 
 @pytest.fixture
@@ -37,17 +37,6 @@ def carol(services: ServiceRunner) -> UserPublic:
     return make_user(services, 'carol')
 
 
-def group(services: ServiceRunner, title: str, admin: UserPublic, *others: UserPublic) -> int:
-    """A group of ``admin`` and ``others`` (the admin's friends, not each other's), everything in it read."""
-    for other in others:
-        if services.run_sync(friendships.relation, actor_id=admin.id, other_id=other.id)[0] != Relation.FRIENDS:
-            make_friends(services, admin, other)
-    conversation_id = make_group(services, admin, list(others), title=title, befriend=False).conversation_id
-    for person in (admin, *others):
-        services.run_sync(reads.mark_read, actor_id=person.id, conversation_id=conversation_id, seq=10**9)
-    return conversation_id
-
-
 def join_now(services: ServiceRunner, conversation_id: int, person: UserPublic) -> None:
     """``person`` becomes a member at the conversation's current end, with a stored position of 0 (as a careless
     writer might leave it): the join boundary must hold on its own."""
@@ -63,7 +52,7 @@ def test_rows_show_title_path_peer_last_message_and_sender(services: ServiceRunn
                                                            bob: UserPublic, carol: UserPublic) -> None:
     chat = open_chat(services, alice, bob)
     say(services, bob, chat, 'hi alice')
-    team = group(services, 'Book club', alice, bob, carol)
+    team = read_group(services, 'Book club', alice, bob, carol)
     say(services, carol, team, 'chapter 3?')
     mine = say(services, alice, team, 'yes')
 
@@ -94,7 +83,7 @@ def test_a_row_carries_the_start_of_a_long_message_and_a_whole_event(services: S
     chat = open_chat(services, alice, bob)
     long = 'é😀' * (MAX_MESSAGE_LENGTH // 2)
     say(services, bob, chat, long)
-    team = group(services, 'T' * 64, alice, bob)
+    team = read_group(services, 'T' * 64, alice, bob)
     newcomers = [make_user(services, f'newcomer{n}', display_name=f'{n}' * 64) for n in range(3)]
     for newcomer in newcomers:
         make_friends(services, alice, newcomer)
@@ -151,7 +140,7 @@ def test_filter_by_title_name_or_username_any_case(services: ServiceRunner, alic
     with_carol = open_chat(services, alice, carol)
     odd = make_user(services, 'odd_one', display_name='100% Real')
     with_odd = open_chat(services, alice, odd)
-    team = group(services, 'Builders Guild', alice, carol)
+    team = read_group(services, 'Builders Guild', alice, carol)
     for chat in (with_bob, with_carol, with_odd):
         say(services, alice, chat)
 
@@ -176,7 +165,7 @@ def test_a_bad_filter_is_refused(services: ServiceRunner, alice: UserPublic, que
 
 def test_a_new_member_sees_no_earlier_message_and_counts_from_the_join(
         services: ServiceRunner, alice: UserPublic, bob: UserPublic, carol: UserPublic) -> None:
-    team = group(services, 'Team', alice, bob)
+    team = read_group(services, 'Team', alice, bob)
     say(services, alice, team, 'before carol')
     say(services, bob, team, 'still before carol')
     make_friends(services, alice, carol)
@@ -195,7 +184,7 @@ def test_a_new_member_sees_no_earlier_message_and_counts_from_the_join(
 
 def test_a_member_added_later_sees_the_event_that_added_them_first(
         services: ServiceRunner, alice: UserPublic, bob: UserPublic, carol: UserPublic) -> None:
-    team = group(services, 'Team', alice, bob)
+    team = read_group(services, 'Team', alice, bob)
     say(services, bob, team, 'before carol')
     make_friends(services, alice, carol)
 
@@ -215,9 +204,9 @@ def test_left_out_empty_direct_chats_ex_friends_and_others_groups(
     ended = open_chat(services, alice, bob)
     say(services, bob, ended, 'one')
     say(services, bob, ended, 'two')
-    quiet_group = group(services, 'Quiet', alice, carol)
+    quiet_group = read_group(services, 'Quiet', alice, carol)
     dave = make_user(services, 'dave')
-    theirs = group(services, 'Not mine', bob, dave)
+    theirs = read_group(services, 'Not mine', bob, dave)
     say(services, bob, theirs, 'secret')
 
     assert _ids(_page(services, alice)) == [quiet_group, ended]  # the empty direct chat waits for a message
@@ -239,7 +228,7 @@ def test_left_out_empty_direct_chats_ex_friends_and_others_groups(
 def test_muted_conversations_are_left_out_of_the_total(services: ServiceRunner, alice: UserPublic,
                                                        bob: UserPublic, carol: UserPublic) -> None:
     chat = open_chat(services, alice, bob)
-    team = group(services, 'Noisy', bob, alice, carol)
+    team = read_group(services, 'Noisy', bob, alice, carol)
     say(services, bob, chat, 'direct')
     for _ in range(3):
         say(services, carol, team, 'noise')
@@ -261,7 +250,7 @@ def test_statements_per_page_do_not_grow_with_the_conversations(services: Servic
         _page(services, alice)
 
     chats = _chats(services, alice, 30)
-    group(services, 'More', alice, bob)
+    read_group(services, 'More', alice, bob)
     with _counting(services) as many:
         page = _page(services, alice, query='e', limit=10)
     with _counting(services) as next_page:

@@ -12,12 +12,12 @@ from sqlmodel import select
 from chatapp.clock import as_utc
 from chatapp.errors import NotFound
 from chatapp.events import ReadMoved
-from chatapp.schemas import InboxRow, Relation, UserPublic
+from chatapp.schemas import InboxRow, UserPublic
 from chatapp.services import friendships, inbox, privacy, reads
 from chatapp.services.tx import ServiceRunner, Tx
 from models import ConversationMember
 from tests.concurrency import together
-from tests.factories import make_friends, make_group, make_user, open_chat, say
+from tests.factories import make_friends, make_user, open_chat, read_group, say
 
 
 @pytest.fixture
@@ -38,17 +38,6 @@ def carol(services: ServiceRunner) -> UserPublic:
 @pytest.fixture
 def dave(services: ServiceRunner) -> UserPublic:
     return make_user(services, 'dave')
-
-
-def group(services: ServiceRunner, title: str, admin: UserPublic, *others: UserPublic) -> int:
-    """A group of ``admin`` and ``others`` (the admin's friends, not each other's), everything in it read."""
-    for other in others:
-        if services.run_sync(friendships.relation, actor_id=admin.id, other_id=other.id)[0] != Relation.FRIENDS:
-            make_friends(services, admin, other)
-    conversation_id = make_group(services, admin, list(others), title=title, befriend=False).conversation_id
-    for person in (admin, *others):
-        services.run_sync(reads.mark_read, actor_id=person.id, conversation_id=conversation_id, seq=10**9)
-    return conversation_id
 
 
 def test_others_messages_are_unread_mine_never(services: ServiceRunner, alice: UserPublic, bob: UserPublic) -> None:
@@ -137,7 +126,7 @@ def test_read_moved_in_a_group_reaches_the_reader_and_the_senders_it_passed_who_
     show something new (in a group of 100 everyone else hearing each read cost 100 x 100 deliveries a message)."""
     outsider = make_user(services, 'erin')
     make_friends(services, alice, outsider)
-    chat = group(services, 'Team', alice, bob, carol, dave)
+    chat = read_group(services, 'Team', alice, bob, carol, dave)
     services.run_sync(reads.mark_read, actor_id=alice.id, conversation_id=chat, seq=1)  # the "created" event
     services.run_sync(privacy.set_privacy, actor_id=carol.id, read_receipts=False)
     say(services, carol, chat, 'from carol, who hides receipts')
@@ -185,7 +174,7 @@ def test_receipts_are_reciprocal(services: ServiceRunner, alice: UserPublic, bob
 
 def test_group_receipts_list_the_others_who_share(services: ServiceRunner, alice: UserPublic, bob: UserPublic,
                                                  carol: UserPublic, dave: UserPublic) -> None:
-    chat = group(services, 'Team', alice, bob, carol, dave)
+    chat = read_group(services, 'Team', alice, bob, carol, dave)
     seq = say(services, alice, chat, 'hello').seq
     services.run_sync(reads.mark_read, actor_id=bob.id, conversation_id=chat, seq=seq)
     services.run_sync(privacy.set_privacy, actor_id=dave.id, read_receipts=False)
@@ -197,7 +186,7 @@ def test_group_receipts_list_the_others_who_share(services: ServiceRunner, alice
 
 def test_a_group_member_who_is_nobodys_friend_may_read(services: ServiceRunner, alice: UserPublic,
                                                        bob: UserPublic, carol: UserPublic) -> None:
-    chat = group(services, 'Team', alice, bob, carol)
+    chat = read_group(services, 'Team', alice, bob, carol)
     seq = say(services, bob, chat, 'hi carol').seq  # bob and carol are not friends
 
     assert services.run_sync(reads.mark_read, actor_id=carol.id, conversation_id=chat, seq=seq)[0] == seq
@@ -210,7 +199,7 @@ def test_refused_alike_for_anyone_who_may_not_use_it(services: ServiceRunner, al
                                                       carol: UserPublic, who: str) -> None:
     chat = open_chat(services, alice, bob)
     say(services, bob, chat, 'one')
-    team = group(services, 'Team', bob, alice)
+    team = read_group(services, 'Team', bob, alice)
     say(services, bob, team, 'team news')
     actor, conversation_ids = carol, [chat, team]
     if who == 'friend of both':
