@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Protocol
 
 from nicegui import Client
@@ -38,27 +39,33 @@ class Hub:
 
     def __init__(self, broker: Broker, presence: PresenceTracker | None = None) -> None:
         self._views: defaultdict[int, set[View]] = defaultdict(set)
+        self._broker = broker
         self._presence = presence
         broker.subscribe(self.dispatch)
         broker.on_resync(self.resync_all)
 
-    def attach(self, user_id: int, view: View, client: Client) -> None:
+    async def attach(self, user_id: int, view: View, client: Client) -> None:
         """Deliver ``user_id``'s events to ``view`` until ``client`` is deleted; resync it whenever its browser
         reconnects, since UI updates replayed by NiceGUI are not a guarantee about chat messages. ``client`` also
-        counts towards ``user_id``'s presence while its socket is connected (once, however many views it shows)."""
+        counts towards ``user_id``'s presence while its socket is connected (once, however many views it shows).
+
+        Returns once the broker routes ``user_id``'s events to this process: a page reads from the database only
+        after attaching, so nothing published meanwhile falls between its read and its first event."""
         self._views[user_id].add(view)
         client.on_delete(lambda: self.detach(user_id, view))
         client.on_connect(view.resync)
         if self._presence is not None:
             self._presence.watch(user_id, client)
+        await self._broker.hold(user_id)
 
     def detach(self, user_id: int, view: View) -> None:
-        """Forget ``view``."""
+        """Forget ``view``; the broker stops routing ``user_id``'s events here with their last view."""
         views = self._views.get(user_id)
         if views is not None:
             views.discard(view)
             if not views:
                 del self._views[user_id]
+                self._broker.release(user_id)
 
     def view_count(self) -> int:
         """How many views are attached (for tests and metrics)."""
@@ -73,7 +80,9 @@ class Hub:
                 except Exception:
                     log.exception('view failed to handle %s', type(event).__name__)
 
-    async def resync_all(self) -> None:
-        """Ask every view to catch up from the database (after the broker lost its connection)."""
-        views = [view for views in self._views.values() for view in views]
+    async def resync_all(self, user_ids: Collection[int] | None = None) -> None:
+        """Ask the views of ``user_ids`` (``None``: every view) to catch up from the database (after the broker lost
+        its connection, or their route)."""
+        groups = self._views.values() if user_ids is None else [self._views.get(user_id, ()) for user_id in user_ids]
+        views = [view for views in groups for view in views]
         await asyncio.gather(*(view.resync() for view in views), return_exceptions=True)

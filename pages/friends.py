@@ -37,8 +37,8 @@ def register(chat: ChatApp) -> None:
         with frame('Friends', identity):
             view = FriendsView(chat, identity)
         notifier = Notifier(chat, identity)
-        chat.hub.attach(identity.user.id, view, client)  # before reading, so no change falls in between
-        chat.hub.attach(identity.user.id, notifier, client)
+        await chat.hub.attach(identity.user.id, view, client)  # before reading, so no change falls in between
+        await chat.hub.attach(identity.user.id, notifier, client)
         await view.reloads.run()
         await notifier.start()
         return None

@@ -32,7 +32,7 @@ def register(chat: ChatApp) -> None:
         with frame('Settings', identity):
             SettingsView(chat, identity, choices)
         notifier = Notifier(chat, identity)
-        chat.hub.attach(identity.user.id, notifier, client)
+        await chat.hub.attach(identity.user.id, notifier, client)
         await notifier.start()
         return None
 

@@ -73,7 +73,8 @@ class Process:
         """Return once everything this process published so far has been delivered back to it (the broker delivers
         one publisher's events in order): a test can then assert that something did not happen."""
         mark = f'mark-{next(_marks)}'
-        await self.broker.publish(Typing(recipients=(), conversation_id=0, user_id=0, name=mark, active=False))
+        await self.broker.hold(0)  # nobody's id: a routing broker sends the mark to this process alone
+        await self.broker.publish(Typing(recipients=(0,), conversation_id=0, user_id=0, name=mark, active=False))
         await self.heard.wait_until(lambda: any(isinstance(event, Typing) and event.name == mark
                                                 for event in self.heard.events))
 

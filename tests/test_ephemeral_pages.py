@@ -54,8 +54,8 @@ async def test_online_while_a_page_is_connected_then_offline_after_the_grace(qui
     async def probe(client: Client) -> None:
         if attach == 'after connecting':
             await client.connected()
-        chat.hub.attach(alice.id, QuietView(), client)
-        chat.hub.attach(alice.id, QuietView(), client)  # two views of one page
+        await chat.hub.attach(alice.id, QuietView(), client)
+        await chat.hub.attach(alice.id, QuietView(), client)  # two views of one page
         if attach == 'while built':
             assert not await online(chat, bob, alice)  # not before its socket connects
         ui.label('probe')

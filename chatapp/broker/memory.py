@@ -32,6 +32,12 @@ class MemoryBroker(Broker):
     async def publish(self, event: Event) -> None:
         self._queue.put_nowait(event)
 
+    async def hold(self, user_id: int) -> None:
+        """Nothing to route: the one process hears every event."""
+
+    def release(self, user_id: int) -> None:
+        """Nothing to route: the one process hears every event."""
+
     async def _run(self) -> None:
         while True:
             event = await self._queue.get()

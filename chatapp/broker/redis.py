@@ -1,7 +1,10 @@
-"""The broker for several processes: Redis pub/sub on one channel, ``{prefix}:events``.
+"""The broker for several processes: Redis pub/sub, one channel per process, ``{prefix}:proc:{process}``.
 
+An event goes only to the processes that hold one of its recipients (``chatapp.broker.routes``): one script call
+looks up their routes and publishes to each, so a process never decodes events for people it does not show.
 Pub/sub keeps nothing for a subscriber that is away, so the listener owns its reconnection (redis-py's silent
-retry is switched off): it then knows when a gap happened and asks the views to catch up from the database.
+retry is switched off): it then knows when a gap happened, restores its routes and asks the views to catch up from
+the database. A route lost without a broken connection is found by the routes' renewal, which resyncs its people.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from chatapp.broker.base import Broker
+from chatapp.broker.routes import ROUTE_PUBLISH, Routes
 from chatapp.events import Event, decode, encode
 
 log = logging.getLogger(__name__)
@@ -29,14 +33,20 @@ HEARTBEAT = 5.0
 alone can take minutes to notice a vanished peer)."""
 BACKOFF_MIN, BACKOFF_MAX = 0.1, 2.0
 """Seconds between reconnection attempts, doubling from the first to the second."""
+ROUTE_TTL = 30.0
+"""Seconds a route lives without renewal (renewed every third of it): how long a dead process keeps receiving."""
 
 
 class RedisBroker(Broker):
     """Publishes on a pooled connection and listens on a dedicated pub/sub connection with one task per process."""
 
-    def __init__(self, url: str, *, prefix: str = 'chatapp', start_timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, prefix: str = 'chatapp', start_timeout: float = 10.0,
+                 route_ttl: float = ROUTE_TTL) -> None:
         super().__init__()
-        self.channel = f'{prefix}:events'
+        self.process = uuid.uuid4().hex[:16]
+        self._channels = f'{prefix}:proc:'
+        self.channel = f'{self._channels}{self.process}'
+        """This process's own channel: only events naming someone it holds arrive here."""
         self.listener_name = f'{prefix}:listener:{uuid.uuid4().hex[:12]}'
         """The pub/sub connection's ``CLIENT SETNAME``, to find this process's listener in ``CLIENT LIST``."""
         self._start_timeout = start_timeout
@@ -48,6 +58,8 @@ class RedisBroker(Broker):
                                          retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)))
         self._subscriber = Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,
                                           client_name=self.listener_name, retry=Retry(NoBackoff(), 0))
+        self._route_publish = self._publisher.register_script(ROUTE_PUBLISH)
+        self.routes = Routes(self._publisher, prefix=prefix, process=self.process, ttl=route_ttl, lost=self._resync)
         self._subscribed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -56,6 +68,7 @@ class RedisBroker(Broker):
         heard; raise ``ConnectionError`` if that takes longer than ``start_timeout``."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._listen(), name='chatapp-redis-broker')
+        await self.routes.start()
         try:
             await asyncio.wait_for(self._subscribed.wait(), self._start_timeout)
         except TimeoutError:
@@ -72,13 +85,24 @@ class RedisBroker(Broker):
                 await asyncio.wait({task}, timeout=0.1)
             if not task.cancelled():
                 task.exception()  # retrieved, so asyncio does not report it as never retrieved
+        await self.routes.stop()
         self._subscribed = asyncio.Event()
         await self._publisher.aclose()
         await self._subscriber.aclose()
 
     async def publish(self, event: Event) -> None:
-        """Raises ``redis.exceptions.RedisError`` when Redis cannot be reached."""
-        await self._publisher.publish(self.channel, encode(event))
+        """Send ``event`` to the processes holding its recipients, in one round trip. Raises
+        ``redis.exceptions.RedisError`` when Redis cannot be reached."""
+        recipients = sorted(set(event.recipients))
+        if recipients:
+            await self._route_publish(keys=[self.routes.key(user_id) for user_id in recipients],
+                                      args=[encode(event), self._channels])
+
+    async def hold(self, user_id: int) -> None:
+        await self.routes.hold(user_id)
+
+    def release(self, user_id: int) -> None:
+        self.routes.release(user_id)
 
     async def _listen(self) -> None:
         """Subscribe, read until the connection fails, back off and do it again, for ever."""
@@ -93,6 +117,7 @@ class RedisBroker(Broker):
                     self._subscribed.set()
                     if resubscribed:
                         log.info('subscribed to %s again; resynchronising views', self.channel)
+                        await self._restore_routes()
                         await self._resync()
                     await self._read(pubsub)
             except (RedisError, OSError) as error:
@@ -101,6 +126,17 @@ class RedisBroker(Broker):
                 log.exception('Redis listener on %s failed; retrying in %.1f s', self.channel, delay)
             await asyncio.sleep(delay)
             delay = min(2 * delay, BACKOFF_MAX)
+
+    async def _restore_routes(self) -> None:
+        """Before the views read: Redis may have restarted empty, and a view reading before its route is back could
+        miss what follows. A failure here is retried by the routes' renewal, which then resyncs those people."""
+        try:
+            # Idle pooled connections went through the same cut as the listener's: a dead one would hold this (and
+            # the next publish) for a whole socket timeout, so start afresh.
+            await self._publisher.connection_pool.disconnect(inuse_connections=False)
+            await self.routes.renew()
+        except (RedisError, OSError) as error:
+            log.warning('routes not restored after reconnecting (%s)', error)
 
     async def _read(self, pubsub: PubSub) -> None:
         """Deliver messages until the connection fails or stays silent through a ping."""

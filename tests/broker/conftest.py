@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import redis
@@ -39,8 +40,8 @@ async def make_broker(redis_url: str, prefix: str) -> AsyncIterator[Callable[...
     """Build brokers (one per simulated process) on the test's prefix unless told otherwise; all stopped after."""
     brokers: list[RedisBroker] = []
 
-    def make(prefix: str = prefix) -> RedisBroker:
-        broker = RedisBroker(redis_url, prefix=prefix)
+    def make(prefix: str = prefix, **options: Any) -> RedisBroker:
+        broker = RedisBroker(redis_url, prefix=prefix, **options)
         brokers.append(broker)
         return broker
 
@@ -63,21 +64,28 @@ class Recorder:
 
     async def wait_for(self, count: int) -> list[Event]:
         """The events once there are ``count`` of them; the timeout only guards against a hang."""
+        return await self.wait_until(lambda: len(self.events) >= count)
+
+    async def wait_until(self, condition: Callable[[], bool]) -> list[Event]:
+        """The events once ``condition`` holds; the timeout only guards against a hang."""
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.events) >= count), WAIT)
+            await asyncio.wait_for(self._changed.wait_for(condition), WAIT)
         return self.events
 
 
 class ResyncCounter:
-    """A resync handler that counts calls and lets a test wait for the next one."""
+    """A resync handler that counts calls (and keeps whom each named: ``None`` for everyone) and lets a test wait
+    for the next one."""
 
     def __init__(self) -> None:
         self.calls = 0
+        self.named: list[frozenset[int] | None] = []
         self._changed = asyncio.Condition()
 
-    async def __call__(self) -> None:
+    async def __call__(self, user_ids: Collection[int] | None = None) -> None:
         async with self._changed:
             self.calls += 1
+            self.named.append(None if user_ids is None else frozenset(user_ids))
             self._changed.notify_all()
 
     async def wait_for(self, calls: int) -> None:

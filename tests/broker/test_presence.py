@@ -58,6 +58,8 @@ def friends(process: Process) -> tuple[UserPublic, UserPublic]:
 async def test_two_processes_see_each_others_people(make_process: Callable[..., Awaitable[Process]]) -> None:
     a, b = await make_process(), await make_process()
     alice, bob = friends(a)
+    for process in (a, b):
+        await process.broker.hold(bob.id)  # bob has a page on each: both hear what concerns him
 
     a.open_page('on-a', alice.id)
     await b.heard.wait_until(lambda: len(b.heard.presence()) == 1)  # heard in the other process too
@@ -84,13 +86,17 @@ async def test_the_people_of_a_process_that_dies_go_offline(make_process: Callab
                                                             ) -> None:
     dying, surviving = await make_process(), await make_process()
     alice, bob = friends(dying)
+    await surviving.broker.hold(bob.id)  # bob's page is there; alice's is on the dying process, which hears her
+    await dying.broker.hold(alice.id)
     dying.open_page('alice-tab', alice.id)
     surviving.open_page('bob-tab', bob.id)
-    await surviving.heard.wait_until(lambda: len(surviving.heard.presence()) == 2)
+    await surviving.heard.wait_until(lambda: len(surviving.heard.presence()) == 1)  # alice, told to bob
+    await dying.heard.wait_until(lambda: len(dying.heard.presence()) == 1)  # bob, told to alice
 
     await dying.stop()  # stops renewing its entries, as a crashed process would, and removes nothing
-    await surviving.heard.wait_until(lambda: len(surviving.heard.presence()) == 3, within=TTL * 4)
-    gone = surviving.heard.presence()[2]
+    await surviving.heard.wait_until(lambda: len(surviving.heard.presence()) == 2, within=TTL * 4)
+    assert [event.user_id for event in surviving.heard.presence()] == [alice.id, alice.id]
+    gone = surviving.heard.presence()[1]
     assert (gone.user_id, gone.online, gone.recipients) == (alice.id, False, (bob.id,))
     seen = await surviving.ephemeral.presence_of(actor_id=alice.id, user_ids=[bob.id])
     assert seen[bob.id].online  # the survivor's own people stay online: it keeps renewing them

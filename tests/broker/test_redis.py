@@ -21,7 +21,7 @@ MakeBroker = Callable[..., RedisBroker]
 
 
 async def subscribers(admin: redis.asyncio.Redis, broker: RedisBroker) -> int:
-    """How many connections the server has subscribed to ``broker``'s channel."""
+    """How many connections the server has subscribed to ``broker``'s channel (its process's own)."""
     counts = await admin.pubsub_numsub(broker.channel)
     return int(counts[0][1])
 
@@ -42,7 +42,9 @@ async def test_an_event_reaches_every_process_once_and_in_order(make_broker: Mak
     b.subscribe(heard_on_b)
     await a.start()
     await b.start()
-    assert await subscribers(admin, a) == 2
+    await a.hold(1)
+    await b.hold(2)  # each holds a recipient of every event
+    assert (await subscribers(admin, a), await subscribers(admin, b)) == (1, 1)
 
     for n in range(200):
         await a.publish(message(n))
@@ -59,6 +61,8 @@ async def test_prefixes_are_isolated(make_broker: MakeBroker) -> None:
     theirs.subscribe(heard_by_them)
     await ours.start()
     await theirs.start()
+    await ours.hold(1)
+    await theirs.hold(1)
 
     await theirs.publish(message(1))
     await ours.publish(message(2))
@@ -75,6 +79,7 @@ async def test_starting_twice_keeps_one_listener(make_broker: MakeBroker, admin:
     await broker.start()
     await asyncio.gather(broker.start(), broker.start())
     assert await subscribers(admin, broker) == 1
+    await broker.hold(1)
     await broker.publish(message(1))
     assert await recorder.wait_for(1) == [message(1)]
 
@@ -85,6 +90,7 @@ async def test_a_malformed_payload_is_skipped(make_broker: MakeBroker, admin: re
     recorder = Recorder()
     broker.subscribe(recorder)
     await broker.start()
+    await broker.hold(1)
 
     for payload in (b'not json', b'{"kind": "unknown", "recipients": [1]}', b'\xff\xfe'):
         await admin.publish(broker.channel, payload)
@@ -104,6 +110,8 @@ async def test_after_losing_its_connection_it_resubscribes_and_asks_for_a_resync
     b.on_resync(resyncs_on_b)
     await a.start()
     await b.start()
+    await a.hold(1)
+    await b.hold(1)
     await a.publish(message(0))
     assert await heard_on_a.wait_for(1) == [message(0)]
     assert resyncs_on_a.calls == 0  # the first subscription is no gap
@@ -116,7 +124,8 @@ async def test_after_losing_its_connection_it_resubscribes_and_asks_for_a_resync
 
     assert await heard_on_b.wait_for(3) == [message(0), message(1), message(2)]
     assert (resyncs_on_a.calls, resyncs_on_b.calls) == (2, 0)
-    assert await subscribers(admin, a) == 2
+    assert resyncs_on_a.named == [None, None]  # everyone's views in that process
+    assert (await subscribers(admin, a), await subscribers(admin, b)) == (1, 1)
     assert sum('subscription to' in r.message and r.levelname == 'WARNING' for r in caplog.records) == 2
 
 
@@ -131,6 +140,7 @@ async def test_a_connection_gone_silent_is_noticed(make_broker: MakeBroker, redi
         behind_relay.on_resync(resyncs)
         try:
             await behind_relay.start()
+            await behind_relay.hold(1)
             relay.freeze()  # no FIN, no RST: only the unanswered ping tells
             await resyncs.wait_for(1)
             await sender.publish(message(1))
@@ -152,6 +162,7 @@ async def test_stop_is_idempotent_and_unsubscribes(make_broker: MakeBroker, admi
     recorder = Recorder()
     broker.subscribe(recorder)
     await broker.start()
+    await broker.hold(1)
     await broker.publish(message(1))
     assert await recorder.wait_for(1) == [message(1)]
 
