@@ -39,17 +39,23 @@ def run_cli(argv: list[str] | None = None) -> None:
              OSError)
     secret = _or_exit(lambda: _prepare_data_dir(settings), f'cannot use the data folder {settings.data_dir}', OSError)
 
-    from nicegui import app, ui
+    from nicegui import Client, app, ui
     from sqlalchemy.exc import OperationalError
 
     from chatapp import collector
     from chatapp.app import create_app
+    from pages import release
 
     watch_the_stop()  # first, so that its shutdown hook runs before the app's
     _or_exit(lambda: create_app(settings), 'cannot open the database', OperationalError)
     app.on_startup(lambda: _announce(url))
     app.on_startup(collector.freeze_startup_objects)
-    collector.warn_about_slow_collections()
+    # Full collections walk only what is not frozen (collector); frozen, a closed page's cycles would stay for good,
+    # so its cycles are broken (release) and what is left of closed pages is swept now and then (Sweeper).
+    collector.watch_collections()
+    release.install()
+    sweeper = collector.Sweeper()
+    app.on_delete(lambda: sweeper.page_closed(len(Client.instances)))
     with suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl+C after its graceful shutdown: no traceback for that
         ui.run(
             host=settings.host,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -13,10 +14,11 @@ from chatapp import collector
 
 @pytest.fixture
 def watched() -> Iterator[None]:
-    collector.warn_about_slow_collections()
-    collector.warn_about_slow_collections()
+    collector.watch_collections()
+    collector.watch_collections()
     yield
     gc.callbacks.remove(collector._time_collection)
+    gc.unfreeze()  # a slow full collection froze its survivors: the rest of the suite needs its collector whole
 
 
 def test_a_slow_collection_is_logged_once(watched: None, caplog: pytest.LogCaptureFixture,
@@ -32,3 +34,36 @@ def test_a_quick_collection_is_not(watched: None, caplog: pytest.LogCaptureFixtu
     with caplog.at_level(logging.WARNING, logger='chatapp.collector'):
         gc.collect(0)
     assert not caplog.records
+
+
+def test_a_collection_of_the_older_generations_freezes_what_survived(watched: None) -> None:
+    gc.unfreeze()
+    survivor = [object()]
+    gc.collect(0)
+    assert gc.get_freeze_count() == 0  # the youngest generation's collections leave the generations alone
+    gc.collect(1)
+    assert gc.get_freeze_count() > 0
+    assert all(survivor is not obj for obj in gc.get_objects())  # frozen: no longer walked by collections
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_the_sweeper_frees_frozen_cycles_once_enough_pages_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collector, 'SWEEP_AFTER_CLOSED_MIN', 3)
+    monkeypatch.setattr(collector, 'SWEEP_AFTER_CLOSED_PER_OPEN', 2)
+    cycle = weakref.ref(_Cycle())
+    gc.freeze()
+    try:
+        sweeper = collector.Sweeper()
+        sweeper.page_closed(open_pages=2)  # 1 closed against 2 open: 4 needed
+        sweeper.page_closed(open_pages=2)
+        sweeper.page_closed(open_pages=2)
+        gc.collect()
+        assert cycle() is not None and sweeper.sweeps == 0  # frozen: a collection does not see it
+        sweeper.page_closed(open_pages=2)
+        assert cycle() is None and sweeper.sweeps == 1 and sweeper.closed == 0
+    finally:
+        gc.unfreeze()
