@@ -16,6 +16,7 @@ from chatapp import health, speedups
 from chatapp.broker import Broker, make_broker
 from chatapp.db import make_engine, migrate
 from chatapp.ephemeral import Ephemeral
+from chatapp.read_marker import ReadMarker
 from chatapp.realtime import Hub
 from chatapp.security import PasswordHasher, SecurityHeaders
 from chatapp.security.limits import make_limits
@@ -38,6 +39,8 @@ class ChatApp:
     """``await chat.run(service_fn, actor_id=..., ...)``: the only way pages change or read data."""
     ephemeral: Ephemeral
     """Typing and presence: ``await chat.ephemeral.typing(...)``, ``await chat.ephemeral.presence_of(...)``."""
+    marker: ReadMarker
+    """Read positions of every page of the process, written together: ``chat.marker.mark(...)``."""
 
 
 def create_app(settings: Settings) -> ChatApp:
@@ -48,10 +51,13 @@ def create_app(settings: Settings) -> ChatApp:
     engine = runner.engine
     ephemeral = Ephemeral(settings, broker, runner)
     hub = Hub(broker, presence=ephemeral.presence)
-    chat = ChatApp(settings=settings, engine=engine, broker=broker, hub=hub, run=runner, ephemeral=ephemeral)
+    marker = ReadMarker(runner)
+    chat = ChatApp(settings=settings, engine=engine, broker=broker, hub=hub, run=runner, ephemeral=ephemeral,
+                   marker=marker)
 
     app.on_startup(broker.start)
     app.on_startup(ephemeral.start)
+    app.on_shutdown(marker.close)  # first: its last marks need the database and the broker
     app.on_shutdown(ephemeral.stop)
     app.on_shutdown(broker.stop)
     app.on_shutdown(runner.shutdown)

@@ -9,6 +9,7 @@ from nicegui import Client, app, ui
 from chatapp.app import ChatApp
 from chatapp.services import accounts
 from chatapp.services.users import get_user
+from pages.admission import build_turn
 from pages.errors import shows_errors
 from pages.feedback import Failed, attempt
 from pages.frame import Heading, frame
@@ -25,8 +26,9 @@ def register(chat: ChatApp) -> None:
         target = safe_next(next)
         storage = app.storage.user
         known = dict(storage.get(ACCOUNTS, {}))
-        with frame('Log in', heading=False), ui.card().classes('glass w-full max-w-md self-center p-6 gap-3'):
-            LoginForm(chat, client, storage, target, known)  # built with the page: no empty card while connecting
+        async with build_turn():  # a burst of logins builds one page at a time (see pages.admission)
+            with frame('Log in', heading=False), ui.card().classes('glass w-full max-w-md self-center p-6 gap-3'):
+                LoginForm(chat, client, storage, target, known)  # built with the page: no empty card meanwhile
         navigate = ui.navigate  # see pages.navigation
         await client.connected()
         if not client.has_socket_connection:

@@ -1,14 +1,20 @@
 """Password hashing: argon2id through passlib.
 
-Hashing is deliberately slow; callers run it off the event loop (service functions run on worker threads).
+Hashing is deliberately slow; callers run it off the event loop (service functions run on worker threads), and the
+service functions that hash are marked (``hashes_passwords``) so that they run on threads of their own.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from passlib.context import CryptContext
+
+F = TypeVar('F', bound=Callable[..., Any])
+_MARK = '__chatapp_hashes_passwords__'
 
 
 def hashing_slots() -> int:
@@ -16,6 +22,20 @@ def hashing_slots() -> int:
     loop (every open page) needs. The load benchmark (docs/benchmarks.md, scenario g) measured chat latency under
     20 logins a second before and after this limit."""
     return max(1, (os.cpu_count() or 2) - 1)
+
+
+def hashes_passwords(fn: F) -> F:
+    """Mark a service function that hashes or verifies a password (returned unchanged). ``ServiceRunner`` runs such
+    functions on threads of their own: a burst of logins waiting for a hashing slot must not hold the threads that
+    every other service call needs. Scenario g (20 logins a second beside a chatting pair) found all 16 of them
+    waiting for the one slot, and the pair's messages queued behind the logins."""
+    setattr(fn, _MARK, True)
+    return fn
+
+
+def hashes(fn: object) -> bool:
+    """Whether ``fn`` is marked with ``hashes_passwords``."""
+    return bool(getattr(fn, _MARK, False))
 
 
 class PasswordHasher:

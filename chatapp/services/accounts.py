@@ -14,13 +14,15 @@ from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 
-from sqlalchemy import exc
-from sqlmodel import col, delete, select
+from sqlalchemy import bindparam, delete, exc, insert, update
+from sqlalchemy import select as core_select
 
 from chatapp.clock import as_utc, utcnow
 from chatapp.errors import Conflict, Invalid, Throttled
 from chatapp.schemas import UserPublic
+from chatapp.security.hashing import hashes_passwords
 from chatapp.security.limits import limited
+from chatapp.services.conversations import core_table
 from chatapp.services.tx import Tx
 from chatapp.services.users import find_by_username
 from models import LoginFailure, User
@@ -33,12 +35,28 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 128
 CLIENT_FAILURES_FACTOR = 4
 """A client (one address) may fail this many times more often than one username: people share addresses."""
 WRONG_CREDENTIALS = 'Wrong username or password.'
+
+# Logging in is a burst path (people arrive together): Core statements built once, as the message path does.
+_failures = core_table(LoginFailure)
+_users = core_table(User)
+_FORGET_OLD = delete(_failures).where(_failures.c.at < bindparam('before'))
+_FAIL = insert(_failures).returning(_failures.c.id)
+_RECENT = (core_select(_failures.c.at)
+           .where(_failures.c.key == bindparam('key'), _failures.c.at >= bindparam('since'),
+                  _failures.c.id.not_in(bindparam('attempt', expanding=True)))
+           .order_by(_failures.c.at.desc()).limit(bindparam('limit')))
+_FORGET_IDS = delete(_failures).where(_failures.c.id.in_(bindparam('ids', expanding=True)))
+_FORGET_KEY = delete(_failures).where(_failures.c.key == bindparam('key'))
+_USER = core_select(_users.c.id, _users.c.username, _users.c.display_name, _users.c.password_hash) \
+    .where(_users.c.username == bindparam('name'))
+_REHASH = update(_users).where(_users.c.id == bindparam('user_id')).values(password_hash=bindparam('new_hash'))
 TAKEN = 'That username is taken.'
 # Bidirectional embeddings, overrides and isolates reorder the text around a name: a way to impersonate someone.
 BIDI_CONTROLS = frozenset('\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069')
 
 
 @limited('signups')
+@hashes_passwords
 def signup(tx: Tx, *, username: str, password: str, display_name: str = '') -> UserPublic:
     """Create an account; the username is stored lower-case, so 'Alice' and 'alice' are one name."""
     name = normalize_username(username)
@@ -57,6 +75,7 @@ def signup(tx: Tx, *, username: str, password: str, display_name: str = '') -> U
     return UserPublic.model_validate(user)
 
 
+@hashes_passwords
 def authenticate(tx: Tx, *, username: str, password: str, client_key: str) -> UserPublic:
     """The account when ``password`` is right; ``Invalid`` with one message whether the username or the password is
     wrong, ``Throttled`` after too many failures of this username or of this client (``client_key``: its address).
@@ -79,12 +98,14 @@ def authenticate(tx: Tx, *, username: str, password: str, client_key: str) -> Us
 
     wait = max(_wait(tx, user_key, settings.login_max_failures, now, window, attempt),
                _wait(tx, client, settings.login_max_failures * CLIENT_FAILURES_FACTOR, now, window, attempt))
+    connection = tx.session.connection()
     if wait:
-        tx.session.exec(delete(LoginFailure).where(col(LoginFailure.id).in_(attempt)))
+        connection.execute(_FORGET_IDS, {'ids': attempt})
         tx.session.commit()  # kept although we raise: the runner rolls back on exceptions
         raise Throttled(f'Too many failed attempts. Try again in {wait} seconds.', retry_after=wait)
 
-    user = find_by_username(tx.session, name)
+    # The same lookup as ``find_by_username``, as a statement built once: logins come in bursts.
+    user = None if '\x00' in name or len(name) > USERNAME_MAX else connection.execute(_USER, {'name': name}).first()
     tx.session.commit()  # end the read: no connection is held while argon2 works
     if user is None:
         # Spend a verification's time anyway: a quicker answer would tell that this username does not exist.
@@ -94,12 +115,12 @@ def authenticate(tx: Tx, *, username: str, password: str, client_key: str) -> Us
         raise Invalid(WRONG_CREDENTIALS)  # the attempt stays stored as a failure: it was committed above
     new_hash = tx.deps.hasher.hash(password) if tx.deps.hasher.needs_rehash(user.password_hash) else None
 
-    tx.session.exec(delete(LoginFailure).where(col(LoginFailure.key) == user_key))
-    tx.session.exec(delete(LoginFailure).where(col(LoginFailure.id).in_(attempt)))
+    connection = tx.session.connection()
+    connection.execute(_FORGET_KEY, {'key': user_key})
+    connection.execute(_FORGET_IDS, {'ids': attempt})
     if new_hash is not None:
-        user.password_hash = new_hash
-        tx.session.add(user)
-    return UserPublic.model_validate(user)
+        connection.execute(_REHASH, {'user_id': user.id, 'new_hash': new_hash})
+    return UserPublic(id=user.id, username=user.username, display_name=user.display_name)
 
 
 def normalize_username(username: str) -> str:
@@ -144,23 +165,19 @@ def common_passwords() -> frozenset[str]:
 def _store_attempt(tx: Tx, keys: list[str], now: datetime, window: timedelta) -> list[int]:
     """Record the attempt as a failure of each key and commit; also forget every failure older than the window
     (the table stays as small as the recent failures)."""
-    tx.session.exec(delete(LoginFailure).where(col(LoginFailure.at) < now - window))
-    rows = [LoginFailure(key=key, at=now) for key in keys]
-    tx.session.add_all(rows)
+    connection = tx.session.connection()
+    connection.execute(_FORGET_OLD, {'before': now - window})
+    ids = [connection.execute(_FAIL, {'key': key, 'at': now}).scalar_one() for key in keys]
     tx.session.commit()
-    return [row.id for row in rows if row.id is not None]
+    return ids
 
 
 def _wait(tx: Tx, key: str, limit: int, now: datetime, window: timedelta, attempt: Sequence[int]) -> int:
     """Seconds until ``key`` has fewer than ``limit`` other failures in the window (0: not throttled).
 
     That is when the ``limit``-th newest of them leaves the window: with exactly ``limit`` failures, the oldest."""
-    newest = tx.session.exec(
-        select(LoginFailure.at)
-        .where(col(LoginFailure.key) == key, col(LoginFailure.at) >= now - window, col(LoginFailure.id).not_in(attempt))
-        .order_by(col(LoginFailure.at).desc())
-        .limit(limit)
-    ).all()
+    newest = tx.session.connection().execute(
+        _RECENT, {'key': key, 'since': now - window, 'attempt': list(attempt), 'limit': limit}).scalars().all()
     if len(newest) < limit:
         return 0
     return max(1, math.ceil((as_utc(newest[-1]) + window - now).total_seconds()))

@@ -22,11 +22,19 @@ from sqlalchemy import select as core_select
 from chatapp.clock import as_utc
 from chatapp.errors import Invalid, NotFound
 from chatapp.schemas import InboxPage, InboxRow, MessageData, UserPublic
-from chatapp.services.conversations import NOT_AVAILABLE, NOT_AVAILABLE_CODE, direct_path, group_path
+from chatapp.services.conversations import NOT_AVAILABLE, NOT_AVAILABLE_CODE, core_table, direct_path, group_path
 from chatapp.services.friendships import SEARCH_MAX_LENGTH
-from chatapp.services.reads import conversations, core_table, friendships, members, users
 from chatapp.services.tx import Tx
-from models import ConversationKind, FriendshipStatus, Message, MessageKind
+from models import (
+    Conversation,
+    ConversationKind,
+    ConversationMember,
+    Friendship,
+    FriendshipStatus,
+    Message,
+    MessageKind,
+    User,
+)
 
 INBOX_PAGE_SIZE = 50
 """Rows of one inbox page at most (the first page and each "load more")."""
@@ -36,6 +44,11 @@ PREVIEW_LENGTH = 200
 BAD_CURSOR = 'This list cannot be continued from there. Reload the page.'
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+
+conversations = core_table(Conversation)
+members = core_table(ConversationMember)
+friendships = core_table(Friendship)
+users = core_table(User)
 
 
 def _friendship_of(me: Any, other: Any) -> ColumnElement[bool]:

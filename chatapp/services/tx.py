@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from chatapp.events import Event
+from chatapp.security.hashing import hashes
 from chatapp.security.limits import Limits, client_address, rule_of
 
 if TYPE_CHECKING:
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 RETRIES = 8
 MAX_REPUBLISHING = 10_000
 REPUBLISH_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+HASHING_THREADS = 4
+"""Threads for the functions that hash passwords (``chatapp.security.hashing.hashes_passwords``): a few more than
+the hashing slots, for their database work; with the 16 others they match the engine's 16 + 4 connections."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ class ServiceRunner:
         self.deps = deps
         self.limits = limits
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix='chatapp-service')
+        self._hashing = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix='chatapp-hashing')
+        """For functions marked ``hashes_passwords``: logins queue here, never in front of everyone's messages."""
         self._republishing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, fn: Callable[Concatenate[Tx, P], R], /, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -93,7 +99,8 @@ class ServiceRunner:
             await self.limits.check(rule, actor_id=actor_id if isinstance(actor_id, int) else None,
                                     address=client_address.get())
         loop = asyncio.get_running_loop()
-        result, events = await loop.run_in_executor(self._executor, partial(self.run_sync, fn, *args, **kwargs))
+        executor = self._hashing if hashes(fn) else self._executor
+        result, events = await loop.run_in_executor(executor, partial(self.run_sync, fn, *args, **kwargs))
         for event in events:
             try:
                 await self.broker.publish(event)
@@ -152,6 +159,7 @@ class ServiceRunner:
         for task in self._republishing:
             task.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._hashing.shutdown(wait=False, cancel_futures=True)
 
     async def close_limits(self) -> None:
         """Release the limiter's connections (at application shutdown, in the event loop that used them)."""

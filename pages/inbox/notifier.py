@@ -7,10 +7,11 @@ may have counted it already); a read position of mine that moved, a membership c
 friendship that ended reads the total again. Reads are coalesced and spaced, so a busy page costs at most one read
 every ``CONFIRM_AFTER`` seconds for messages, and a read that a message overtook is read once more.
 
-While the page shows a conversation that the total counts as read (``zeroed``), its messages and my read moves in it
-cost nothing: the person is looking (the view reads them), or they are mine. Only a slow recount
-(``SETTLED_CHECK``) catches a message that was in flight while the total was read. Without this every message of an
-open conversation cost every page showing it a database read.
+While the page shows a conversation that the total counts as read (``zeroed``: all of it was read, or the person
+was reading it when the total was read, and what they read is left out of the title while their marks are on the
+way), its messages and my read moves in it cost nothing: the person is looking (the view reads them), or they are
+mine. Only a slow recount (``SETTLED_CHECK``) catches a message that was in flight while the total was read.
+Without this every message of an open conversation cost every page showing it a database read.
 
 Toasts are one ``Html`` element made when the first is needed, each toast an ``<a href>`` to its conversation
 (escaped text, a polite live region for screen readers), gone after ``TOAST_SECONDS``. Nothing for my own messages,
@@ -190,8 +191,9 @@ class Notifier(SignedInView):
         bumps = self._bumps
         heard = self.heard.get(self.looking_at, 0) if self.looking_at is not None else 0
         read_all = self.looking_at is not None and self._my_read >= heard
+        looking = self.looking_at is not None and self._looking()
         # What the person is reading right now is about to be marked read: the title does not flash it.
-        reading = max(0, heard - self._my_read) if self.looking_at is not None and self._looking() else 0
+        reading = max(0, heard - self._my_read) if looking else 0
         total = await self.act(inbox.unread_total, quiet=True)
         if not isinstance(total, int):
             return
@@ -199,8 +201,11 @@ class Notifier(SignedInView):
             self.recounts.request()  # a message arrived during the read: it may or may not be counted in it
             return
         self._show_total(total - reading)
-        # Counted as read only if everything heard in it was read before the total was read, and nothing came since.
-        self.zeroed = read_all and (self.heard.get(self.looking_at, 0) if self.looking_at is not None else 0) == heard
+        # Counted as read if everything heard in it was read before the total was read, or is being read (left out
+        # above), and nothing came since. Not requiring the marks of a reader: they are written about a second
+        # later (``chatapp.read_marker``), and in a busy conversation one is always on its way.
+        self.zeroed = (read_all or looking) and \
+            (self.heard.get(self.looking_at, 0) if self.looking_at is not None else 0) == heard
 
     def _show_total(self, total: int) -> None:
         self.total = max(0, total)

@@ -150,6 +150,37 @@ def test_read_moved_in_a_group_reaches_the_reader_and_the_senders_it_passed_who_
     assert [event.recipients for event in events] == [(carol.id,)]
 
 
+def test_many_readers_in_one_transaction_each_checked_moved_and_announced_alone(
+        services: ServiceRunner, alice: UserPublic, bob: UserPublic, carol: UserPublic, dave: UserPublic) -> None:
+    """What the read marker writes for a whole process at once: the same outcome, mark by mark, as ``mark_read``."""
+    team = read_group(services, 'Team', alice, bob, carol)
+    direct = open_chat(services, alice, dave)
+    say(services, dave, direct, 'for alice')
+    services.run_sync(privacy.set_privacy, actor_id=carol.id, read_receipts=False)
+    start = say(services, alice, team, 'one').seq - 1
+    last = say(services, alice, team, 'two').seq
+    before = _snapshot(services)
+
+    marks = [reads.Mark(alice.id, team, last),  # she wrote both: already there
+             reads.Mark(bob.id, team, last),
+             reads.Mark(carol.id, team, last + 5), reads.Mark(carol.id, team, start),  # the furthest counts, clamped
+             reads.Mark(dave.id, team, last),  # not a member
+             reads.Mark(alice.id, direct, 1)]
+    results, events = services.run_sync(reads.mark_reads, marks=marks)
+
+    assert results == {(alice.id, team): last, (bob.id, team): last, (carol.id, team): last, (dave.id, team): None,
+                       (alice.id, direct): 1}
+    heard = {(event.user_id, event.conversation_id): event for event in events if isinstance(event, ReadMoved)}
+    assert len(events) == len(heard) == 3  # alice had not moved in the group; dave was refused
+    assert heard[bob.id, team].recipients == tuple(sorted((alice.id, bob.id)))  # alice's receipt moves
+    assert heard[carol.id, team].recipients == (carol.id,)  # she hides her receipts: only she hears
+    assert heard[carol.id, team].read_seq == last
+    assert heard[alice.id, direct].recipients == tuple(sorted((alice.id, dave.id)))
+    changed = set(_snapshot(services)) - set(before)
+    assert changed == {(team, bob.id, last), (team, carol.id, last), (direct, alice.id, 1)}
+    assert services.run_sync(reads.mark_reads, marks=[])[0] == {}
+
+
 def test_receipts_are_reciprocal(services: ServiceRunner, alice: UserPublic, bob: UserPublic) -> None:
     chat = open_chat(services, alice, bob)
     say(services, alice, chat, 'one')

@@ -1,0 +1,28 @@
+"""One page build at a time: the synchronous part of building a page (its elements) waits its turn.
+
+Building a page's elements runs on the event loop without a pause (a few milliseconds for the login page, more for
+the inbox beside a conversation). When many people arrive at once (scenario g: 20 logins a second, each two page
+loads), every request that has arrived builds as soon as it runs, and a chat message that arrives meanwhile waits
+behind all of those builds. Taking turns parks the waiting builds outside the loop's queue, so whatever arrives
+between two builds (a message to deliver, a socket event) runs after at most the one build in progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def build_turn() -> AsyncIterator[None]:
+    """Hold the event loop's one turn to build a page; keep only synchronous element building inside."""
+    loop = asyncio.get_running_loop()
+    turn = _turns.get(loop)
+    if turn is None:
+        turn = _turns[loop] = asyncio.Lock()
+    async with turn:
+        yield
