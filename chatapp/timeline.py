@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
-from chatapp.schemas import MessageData, UserPublic
+from chatapp.schemas import UserPublic
 
 EventKind = Literal['created', 'added', 'removed', 'left', 'renamed', 'admin']
 EVENT_KINDS: frozenset[str] = frozenset(get_args(EventKind))
@@ -60,7 +60,14 @@ def decode(body: str) -> TimelineEvent | None:
         return None
 
 
-def describe(message: MessageData, me: int) -> str:
+class HasBody(Protocol):
+    """What ``describe`` reads of a message: a ``MessageData``, or the slimmer record a page keeps of one."""
+
+    @property
+    def body(self) -> str: ...
+
+
+def describe(message: HasBody, me: int) -> str:
     """The sentence ``me`` reads for this event: "You added Bob and Carol", "Alice left", "Alice made you an admin"."""
     event = decode(message.body)
     if event is None:

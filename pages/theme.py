@@ -25,11 +25,13 @@ def install() -> None:
         field.default_props(INPUT_PROPS)
 
 
-def dark_mode_toggle() -> None:
-    """A button that flips light/dark and remembers the choice for this browser.
+def dark_mode_toggle(*, push_right: bool = False) -> None:
+    """A button that flips light/dark and remembers the choice for this browser; ``push_right``: it is the first
+    thing on the right of the header.
 
     The page is rendered in the stored mode from its first paint (see ``_render_in``); the toggle is a switch button
-    (``aria-pressed``) whose name does not change, as the ARIA practices advise for toggle buttons."""
+    (``aria-pressed``) whose name does not change, as the ARIA practices advise for toggle buttons. Its hint is the
+    browser's own (``title``): a Quasar tooltip would be one more element on every open page."""
     storage = app.storage.user  # bound to this request; the click arrives later over the socket
     dark = bool(storage.get(DARK, False))
     _render_in(dark)
@@ -41,8 +43,10 @@ def dark_mode_toggle() -> None:
         button.props(f'icon={_icon(mode.value)} aria-pressed={str(mode.value).lower()}')
 
     button = hook(ui.button(icon=_icon(dark), on_click=flip), 'dark-mode') \
-        .props(f'flat round dense color=primary aria-label="Dark mode" aria-pressed={str(dark).lower()}') \
-        .tooltip('Dark mode')
+        .props(f'flat round dense color=primary aria-label="Dark mode" title="Dark mode" '
+               f'aria-pressed={str(dark).lower()}')
+    if push_right:
+        button.classes('ml-auto')
 
 
 def _icon(dark: bool) -> str:

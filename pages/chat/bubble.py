@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from html import escape
 
@@ -41,12 +42,28 @@ class Look:
     """The receipt opens the list of who has read it (groups)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A message as a block keeps it: what drawing it takes. Every open page holds up to ``MAX_SHOWN`` of these, and a
+    ``MessageData`` (a pydantic model) costs about five times the memory."""
+
+    seq: int
+    sender_id: int
+    body: str
+    created_at: datetime
+    kind: str = 'text'
+
+    @classmethod
+    def of(cls, message: MessageData) -> Shown:
+        return cls(message.seq, message.sender_id, message.body, message.created_at, message.kind)
+
+
 class Block(Html):
     """Messages in a row, oldest first; ``messages`` is what it holds, ``show`` draws them."""
 
     def __init__(self, messages: Sequence[MessageData]) -> None:
         super().__init__('')
-        self.messages = list(messages)
+        self.messages = [Shown.of(message) for message in messages]
         self._classes.append('bubble-block')
 
     def show(self, looks: Sequence[Look]) -> None:

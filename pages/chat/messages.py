@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from nicegui import ui
 
 from chatapp.schemas import MessageData
-from pages.chat.bubble import Block
+from pages.chat.bubble import Block, Shown
 from pages.chat.painter import Painter, ReceiptLine
 from pages.hooks import hook
 
@@ -46,7 +46,7 @@ class MessageList:
         return block
 
     def extend(self, block: Block, message: MessageData) -> None:
-        block.messages.append(message)  # only the last block grows: no neighbour looks at its end
+        block.messages.append(Shown.of(message))  # only the last block grows: no neighbour looks at its end
         self._dirty[block.id] = block
 
     def remove(self, block: Block) -> None:

@@ -9,16 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
+from typing import Protocol
 
 from chatapp.clock import as_utc
-from chatapp.schemas import MessageData
 from pages.chat.bubble import Look
 from pages.timezone import stamp
 
 RUN_GAP = timedelta(minutes=5)
-MAX_STAMPS = 1000
-"""Times remembered at most (a view shows at most 200 messages; history read and dropped again adds more)."""
+MAX_STAMPS = 4096
+"""Times remembered at most, for all views of the process together (a block is drawn again for every message that
+joins it, on every page it reaches; one cache for all pages holds no strings per page)."""
+
+
+class Said(Protocol):
+    """A message as the painter reads it: a ``MessageData``, or the ``Shown`` record a block keeps of one."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def sender_id(self) -> int: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -34,7 +51,7 @@ class Painter:
     """Turns messages into ``Look``s for one viewer."""
 
     def __init__(self, *, me: int, direct: bool, zone: tzinfo, name_of: Callable[[int], str],
-                 describe: Callable[[MessageData], str]) -> None:
+                 describe: Callable[[Said], str]) -> None:
         self.me = me
         self.direct = direct
         self.zone = zone
@@ -43,11 +60,8 @@ class Painter:
         self.divider_seq: int | None = None
         """The first unread message when the view opened: the "New messages" line goes before it."""
         self.receipt: ReceiptLine | None = None
-        self._stamps: dict[int, str] = {}
-        """Each message's time as shown, by message id: a block is drawn again for every message that joins it."""
-        self._stamps_day: object = None
 
-    def continues(self, earlier: MessageData | None, later: MessageData | None) -> bool:
+    def continues(self, earlier: Said | None, later: Said | None) -> bool:
         """Whether ``later`` belongs to the run of ``earlier``."""
         if earlier is None or later is None or earlier.kind != 'text' or later.kind != 'text':
             return False
@@ -55,20 +69,19 @@ class Painter:
             return False
         return timedelta(0) <= as_utc(later.created_at) - as_utc(earlier.created_at) <= RUN_GAP
 
-    def looks(self, messages: Sequence[MessageData], *, before: MessageData | None = None,
-              after: MessageData | None = None) -> list[Look]:
+    def looks(self, messages: Sequence[Said], *, before: Said | None = None, after: Said | None = None
+              ) -> list[Look]:
         """``messages`` in a row; ``before``/``after`` are the messages shown just before and after them."""
         day = datetime.now(self.zone).date()
-        if day != self._stamps_day or len(self._stamps) > MAX_STAMPS:  # "14:05" becomes "3 Mar 14:05" at midnight
-            self._stamps, self._stamps_day = {}, day
         looks = []
         for index, message in enumerate(messages):
             previous = messages[index - 1] if index else before
             following = messages[index + 1] if index + 1 < len(messages) else after
-            looks.append(self.look(message, previous, following))
+            looks.append(self.look(message, previous, following, day=day))
         return looks
 
-    def look(self, message: MessageData, previous: MessageData | None, following: MessageData | None) -> Look:
+    def look(self, message: Said, previous: Said | None, following: Said | None, *, day: date | None = None
+             ) -> Look:
         mine = message.sender_id == self.me
         receipt = self.receipt if self.receipt is not None and self.receipt.seq == message.seq else None
         common = {'divider': message.seq == self.divider_seq, 'receipt': receipt.text if receipt else None,
@@ -80,7 +93,12 @@ class Painter:
             name = 'You' if mine else self._name_of(message.sender_id)
         time = None
         if not self.continues(message, following):
-            time = self._stamps.get(message.id)
-            if time is None:
-                time = self._stamps[message.id] = stamp(message.created_at, self.zone)
+            time = _stamp(message.created_at, self.zone, day or datetime.now(self.zone).date())
         return Look(message.body, mine, name=name, stamp=time, **common)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=MAX_STAMPS)
+def _stamp(moment: datetime, zone: tzinfo, day: date) -> str:
+    """A message's time as shown; ``day`` (today in ``zone``) is part of the key because "14:05" becomes
+    "3 Mar 14:05" at midnight."""
+    return stamp(moment, zone)

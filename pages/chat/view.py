@@ -11,9 +11,10 @@ the window's sequence numbers make each shown exactly once.
 **Read up to what was seen.** The conversation is read up to the newest message shown while the person is looking
 at it: the tab is visible (the Page Visibility API, ``document.visibilityState``), the list is scrolled to its
 bottom, and the view is open (see ``pages.chat.attention`` for why focus is not required and why a tab counts as
-not visible until its browser says it is). Then the view calls ``reads.mark_read`` at most once per ``READ_EVERY``
-seconds: at once when it has not marked for that long, otherwise once at the end of the interval for everything
-shown meanwhile, so a busy conversation costs one write a second per reading tab and a tab nobody looks at none.
+not visible until its browser says it is). Then the view hands that message to the process's read marker
+(``chatapp.read_marker``), which writes the positions of every page together, at most one transaction per
+``READ_EVERY`` seconds for the whole process, so a busy group read on 100 pages costs one write a second, and a
+tab nobody looks at none. The view learns the position written from the marker (or from its ``ReadMoved``).
 
 **Opening.** A "New messages" line goes before the first unread message (``ChatInfo.read_seq`` and on), and the
 browser scrolls it into view. When more is unread than the newest page holds, a button says how many and jumps to
@@ -23,13 +24,15 @@ the first unread page; the view then reads on towards the newest (``load_later``
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from nicegui import background_tasks, ui
 
-from chatapp import timeline
+from chatapp import read_marker, timeline
 from chatapp.app import ChatApp
 from chatapp.events import (
     Event,
@@ -41,7 +44,7 @@ from chatapp.events import (
     Typing,
 )
 from chatapp.schemas import ChatInfo, MessageData, PresenceInfo
-from chatapp.services import conversations, groups, reads
+from chatapp.services import conversations, groups
 from pages.chat import style
 from pages.chat.attention import Attention
 from pages.chat.bubble import Block
@@ -62,8 +65,10 @@ from pages.timezone import zone_of
 
 __all__ = ['MAX_UNSENT', 'ChatView']
 
-READ_EVERY = 1.0
-"""Seconds between two read marks of one view (see the module docstring)."""
+E = TypeVar('E', bound=ui.element)
+
+READ_EVERY = read_marker.EVERY
+"""Seconds between two writes of read positions (see the module docstring)."""
 RECEIPTS_EVERY = 1.0
 """Seconds between two redraws of the receipt line: in a big group every member's read moves it."""
 ANNOUNCE_CHARS = 300
@@ -92,8 +97,8 @@ class ChatView(SendingView):
         self._names: dict[int, str] = {}
         self._learn_names(info)
         self._read_seq = max(info.read_seq, info.joined_seq)
-        self._marked_at = 0.0
-        self._read_timer: asyncio.TimerHandle | None = None
+        self._asked_read = self._read_seq
+        """The furthest message handed to the read marker."""
         self._receipts_at = 0.0
         self._receipts_timer: asyncio.TimerHandle | None = None
         self.receipts = Receipts(info.receipts, direct=not self.group, zone=self.zone)
@@ -104,7 +109,7 @@ class ChatView(SendingView):
         self._announcing = False
         self._refresher = Coalescer(self._refresh, spawn=_spawn('chat refresh'))
         self.painter = Painter(me=self.me, direct=not self.group, zone=self.zone, name_of=self.name_of,
-                               describe=lambda message: timeline.describe(message, self.me))
+                               describe=lambda message: describe(message.body, self.me))
         unread_from = self._read_seq + 1 if info.last_seq > self._read_seq else None
         self.painter.divider_seq = unread_from
         first_shown = info.messages[0].seq if info.messages else None
@@ -112,6 +117,7 @@ class ChatView(SendingView):
         self._build(info)
         self.window: MessageWindow[Block] = MessageWindow(self.messages, floor=info.joined_seq)
         self.window.reset(info.messages)
+        self.info = info.model_copy(update={'messages': []})  # the blocks keep what they show, slimmer
         self._update_receipt(at_once=True)
         self.messages.flush()
         self._update_buttons()
@@ -124,7 +130,8 @@ class ChatView(SendingView):
         # they read older ones, with no scroll command sent per message.
         card = ui.card().classes('glass w-full chat-scroll p-0')
         # Elements that most pages never need (the rows of unsent messages, the closed note, the typing line, the
-        # dialogs) are made when first needed: every element is memory on every open page.
+        # dialogs, the empty note and the buttons around the list) are made when first needed: every element is
+        # memory on every open page.
         with card, ui.element('div').classes('chat-scroller') as scroller, \
                 ui.column().classes('w-full gap-0') as self._column:
             self.unread_button: ui.button | None = None
@@ -133,14 +140,11 @@ class ChatView(SendingView):
                 self.unread_button = hook(ui.button(f'{unread} unread messages · jump to the first',
                                                     icon='north', on_click=self.jump_to_unread), 'jump-unread') \
                     .props('unelevated rounded dense no-caps').classes('self-center mt-2')
-            self.earlier_button = hook(ui.button('Load earlier messages', on_click=self.load_earlier),
-                                       'load-earlier').props('flat dense no-caps').classes('self-center')
-            self.empty = ui.label('No messages yet: say hello!').classes('muted self-center mt-4')
+            self.earlier_button: ui.button | None = None
+            self.empty: ui.label | None = None
             self.messages = MessageList(self.painter, on_receipt=self.show_readers)
             self.later_button: ui.button | None = None
-            self.latest_button = hook(ui.button('Jump to the latest messages', icon='south',
-                                                on_click=self.jump_to_latest), 'jump-latest') \
-                .props('unelevated rounded dense no-caps').classes('self-center mb-2')
+            self.latest_button: ui.button | None = None
         # Screen readers hear new messages from here, politely: the blocks are redrawn whole, which a live region on
         # the list would read out again and again.
         self.live_region = hook(ui.label(), 'live-region').classes('chat-live') \
@@ -238,7 +242,7 @@ class ChatView(SendingView):
         if not self._announcing:
             return
         if message.kind == 'event':
-            text = timeline.describe(message, self.me)
+            text = describe(message.body, self.me)
         else:
             text = f'{self.name_of(message.sender_id)}: {message.body[:ANNOUNCE_CHARS]}'
         self.live_region.set_text(text)
@@ -306,37 +310,63 @@ class ChatView(SendingView):
 
     def _update_buttons(self) -> None:
         window = self.window
-        self.empty.set_visibility(window.count == 0)
-        # One button either way: after a long absence it says how many new messages lie above.
-        self.earlier_button.set_visibility(window.has_earlier)
-        if window.skipped:
-            self.earlier_button.set_text(f'{window.skipped} earlier new messages · show them')
-        elif self.earlier_button.text != 'Load earlier messages':
-            self.earlier_button.set_text('Load earlier messages')
+        if window.count == 0 and self.empty is None:
+            self.empty = self._lazy(lambda: ui.label('No messages yet: say hello!').classes('muted self-center mt-4'),
+                                    before=self.messages.element)
+        if self.empty is not None:
+            self.empty.set_visibility(window.count == 0)
+        if window.has_earlier and self.earlier_button is None:
+            self.earlier_button = self._lazy(
+                lambda: hook(ui.button('Load earlier messages', on_click=self.load_earlier), 'load-earlier')
+                .props('flat dense no-caps').classes('self-center'), before=self.empty or self.messages.element)
+        if self.earlier_button is not None:
+            # One button either way: after a long absence it says how many new messages lie above.
+            self.earlier_button.set_visibility(window.has_earlier)
+            if window.skipped:
+                self.earlier_button.set_text(f'{window.skipped} earlier new messages · show them')
+            elif self.earlier_button.text != 'Load earlier messages':
+                self.earlier_button.set_text('Load earlier messages')
         if self.unread_button is not None:
             first = window.first_seq
             self.unread_button.set_visibility(self._unread_above is not None and first is not None
                                               and self._unread_above < first)
-        self.latest_button.set_visibility(not window.live)
-        self.latest_button.set_text(f'{window.unseen} new · jump to the latest' if window.unseen
-                                    else 'Jump to the latest messages')
+        if not window.live and self.latest_button is None:
+            self.latest_button = self._lazy(
+                lambda: hook(ui.button('Jump to the latest messages', icon='south', on_click=self.jump_to_latest),
+                             'jump-latest').props('unelevated rounded dense no-caps').classes('self-center mb-2'))
+        if self.latest_button is not None:
+            self.latest_button.set_visibility(not window.live)
+            self.latest_button.set_text(f'{window.unseen} new · jump to the latest' if window.unseen
+                                        else 'Jump to the latest messages')
         if not window.live and self.later_button is None:
-            with self._column:
-                self.later_button = hook(ui.button('Show newer messages', on_click=self.load_later), 'load-later') \
-                    .props('flat dense no-caps').classes('self-center')
-            self.later_button.move(self._column, target_index=self._column.default_slot.children.index(
-                self.latest_button))
+            self.later_button = self._lazy(
+                lambda: hook(ui.button('Show newer messages', on_click=self.load_later), 'load-later')
+                .props('flat dense no-caps').classes('self-center'), before=self.latest_button)
         if self.later_button is not None:
             self.later_button.set_visibility(not window.live)
+
+    def _lazy(self, make: Callable[[], E], *, before: ui.element | None = None) -> E:
+        """An element of the list's column made now, before ``before`` (else last)."""
+        with self._column:
+            element = make()
+        if before is not None:
+            element.move(self._column, target_index=self._column.default_slot.children.index(before))
+        return element
 
     # --- reads and receipts --------------------------------------------------------------------------------------
 
     def _want_read(self) -> None:
-        """Something new may have been seen: mark it read now, or at the end of this interval."""
-        if self.closed or self._read_timer is not None or not self._unread_seen():
-            return
-        delay = max(0.0, self._marked_at + READ_EVERY - time.monotonic())
-        self._read_timer = asyncio.get_running_loop().call_later(delay, self._mark_read_now)
+        """Something new may have been seen: hand it to the read marker (one write for every page of the process)."""
+        seq = self._unread_seen()
+        if seq is None or seq <= self._asked_read or self.closed or not self.still_signed_in():
+            return  # a tab signed out elsewhere marks nothing; its next event or action sends it to the login page
+        self._asked_read = seq
+        self.chat.marker.mark(self.me, self.conversation_id, seq, self._marked)
+
+    def reads_live(self) -> bool:
+        """Whether a message arriving now is read at once: the person looks at the newest messages (the list beside
+        the view shows it as read rather than flash a badge until the read marker has written it)."""
+        return self.attention.looking and self.window.live and not self.closed
 
     def _unread_seen(self) -> int | None:
         """The newest message shown, when the person is looking and has not read it yet."""
@@ -345,19 +375,12 @@ class ChatView(SendingView):
             return None
         return shown
 
-    def _mark_read_now(self) -> None:
-        self._read_timer = None
-        if (seq := self._unread_seen()) is not None and not self.closed:
-            self._marked_at = time.monotonic()
-            background_tasks.create(self._mark_read(seq), name='chat mark read')
-
-    async def _mark_read(self, seq: int) -> None:
-        moved = await self.act(reads.mark_read, conversation_id=self.conversation_id, seq=seq, quiet=True)
-        if isinstance(moved, Failed):
-            if moved.code == conversations.NOT_AVAILABLE_CODE:
-                self.close()
-            return
-        self._read_seq = max(self._read_seq, moved)
+    def _marked(self, position: int | None) -> None:
+        """The read marker wrote my position (None: the conversation is no longer mine)."""
+        if position is None:
+            self.close()
+        else:
+            self._read_seq = max(self._read_seq, position)
 
     def _read_moved(self, event: ReadMoved) -> None:
         if event.user_id == self.me:  # another tab of mine read it
@@ -478,7 +501,7 @@ class ChatView(SendingView):
         if self.closed or self.client.is_deleted:
             return
         known = dict(self._names)
-        self.info = info
+        self.info = info.model_copy(update={'messages': []})  # only the window shows messages
         self._learn_names(info)
         self.header.update(info)
         self.receipts.replace(info.receipts)
@@ -495,7 +518,7 @@ class ChatView(SendingView):
         if self.closed:
             return
         self.closed = True
-        for handle in (self._read_timer, self._receipts_timer, *self._fades.values()):
+        for handle in (self._receipts_timer, *self._fades.values()):
             if handle is not None:
                 handle.cancel()
         self._fades.clear()
@@ -508,6 +531,18 @@ class ChatView(SendingView):
         text = reason or (CLOSED_GROUP if self.group else CLOSED_DIRECT)
         with self._body:
             hook(ui.label(text), 'conversation-closed').classes('text-negative self-center').props('role=status')
+
+
+@functools.lru_cache(maxsize=1024)
+def describe(body: str, me: int) -> str:
+    """A timeline event's sentence for ``me``, remembered: a block is drawn again for every message that joins it,
+    and on every page of a group (a group's first event lists everyone it added, as JSON to decode)."""
+    return timeline.describe(_Body(body), me)
+
+
+@dataclass(frozen=True)
+class _Body:
+    body: str
 
 
 def _spawn(name: str) -> Callable[[Any], asyncio.Task[None]]:

@@ -8,9 +8,12 @@ older last message, and a read position never moves backwards, whatever order th
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 
+from chatapp import timeline
 from chatapp.clock import as_utc
 from chatapp.schemas import InboxPage, InboxRow, MessageData
 
@@ -19,6 +22,65 @@ TYPING_FADE = 6.0
 PREVIEW_MAX = 120
 """Characters of the last message a row keeps and shows (CSS cuts it to one line anyway; a message may be 4,000
 characters, and fifty rows of them would be memory on every open page)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One conversation as its row shows it, and nothing more.
+
+    Every open page holds its list, so a row keeps a few strings and numbers instead of the service's ``InboxRow``
+    (three pydantic models with the last message's whole body: about 3 KB a row). Immutable: a change makes a new
+    ``Row``, so the view can tell a row it drew before by its identity."""
+
+    conversation_id: int
+    group: bool
+    title: str
+    path: str
+    peer_id: int | None
+    """The other person of a direct conversation (``None``: a group)."""
+    peer_username: str | None
+    peer_label: str | None
+    muted: bool
+    last_seq: int
+    read_seq: int
+    last_activity_at: datetime
+    seq: int
+    """The sequence number of the last message shown (0: none yet)."""
+    sender_id: int | None
+    text: str | None
+    """The last message as one line (a timeline event as its sentence); ``None``: nothing yet."""
+    event: bool
+    """Whether the last message is a timeline event."""
+    at: datetime | None
+    """When the last message was sent."""
+    sender_label: str | None
+    """Name of the last message's sender ("You" for mine), shown first in groups."""
+
+    @property
+    def unread(self) -> int:
+        """From positions, never from counting rows."""
+        return max(0, self.last_seq - self.read_seq)
+
+    @classmethod
+    def of(cls, row: InboxRow, me: int) -> Row:
+        """What ``row`` shows, for ``me``."""
+        peer, message = row.peer, row.last_message
+        last = _last(message, row.sender_label, me) if message is not None else _NOTHING
+        return cls(row.conversation_id, row.kind == 'group', row.title, row.path,
+                   peer.id if peer is not None else None, peer.username if peer is not None else None,
+                   peer.label if peer is not None else None, row.muted, row.last_seq, row.read_seq,
+                   as_utc(row.last_activity_at), *last)
+
+
+_NOTHING: tuple[int, None, None, bool, None, None] = (0, None, None, False, None, None)
+
+
+def _last(message: MessageData, sender_label: str | None, me: int
+          ) -> tuple[int, int, str, bool, datetime, str | None]:
+    """The last-message fields of a ``Row``: (seq, sender_id, text, event, at, sender_label)."""
+    event = message.kind != 'text'
+    text = one_line(timeline.describe(message, me) if event else message.body)
+    return message.seq, message.sender_id, text, event, as_utc(message.created_at), sender_label
 
 
 class Took(Enum):
@@ -36,7 +98,7 @@ class Listing:
     """The rows of one person's inbox, keyed by conversation id."""
 
     me: int
-    rows: dict[int, InboxRow] = field(default_factory=dict)
+    rows: dict[int, Row] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
     """People's names learnt from rows and typing events (a ``MessagePosted`` carries only the sender's id)."""
     typing: dict[int, dict[int, tuple[str, float]]] = field(default_factory=dict)
@@ -45,9 +107,9 @@ class Listing:
     has_more: bool = False
     cursor: str | None = None
 
-    def ordered(self) -> list[InboxRow]:
+    def ordered(self) -> list[Row]:
         """Newest activity first (ties: newer conversation first, so the order is stable)."""
-        return sorted(self.rows.values(), key=lambda row: (as_utc(row.last_activity_at), row.conversation_id),
+        return sorted(self.rows.values(), key=lambda row: (row.last_activity_at, row.conversation_id),
                       reverse=True)
 
     def replace(self, page: InboxPage, cursor: str | None) -> None:
@@ -55,7 +117,7 @@ class Listing:
         old = self.rows
         self.rows = {}
         for row in page.rows:
-            self.rows[row.conversation_id] = _merge(old.get(row.conversation_id), _slim(row))
+            self.rows[row.conversation_id] = _merge(old.get(row.conversation_id), Row.of(row, self.me))
             self._learn(row)
         self.has_more, self.cursor = page.has_more, cursor
 
@@ -67,7 +129,7 @@ class Listing:
 
     def put(self, row: InboxRow) -> None:
         """Add or update one row from a read."""
-        self.rows[row.conversation_id] = _merge(self.rows.get(row.conversation_id), _slim(row))
+        self.rows[row.conversation_id] = _merge(self.rows.get(row.conversation_id), Row.of(row, self.me))
         self._learn(row)
 
     def drop(self, conversation_id: int) -> bool:
@@ -80,21 +142,18 @@ class Listing:
         row = self.rows.get(message.conversation_id)
         if row is None:
             return Took.UNKNOWN
-        newest = row.last_message.seq if row.last_message is not None else 0
-        if message.seq <= newest:
+        if message.seq <= row.seq:
             return Took.SAME
         mine = message.sender_id == self.me
         label = 'You' if mine else self.names.get(message.sender_id)
-        if label is None and row.peer is not None and row.peer.id == message.sender_id:
-            label = row.peer.label
-        self.rows[message.conversation_id] = row.model_copy(update={
-            'last_message': _slim_message(message),
-            'sender_label': label,
-            'last_seq': max(row.last_seq, message.seq),
-            'last_activity_at': max(as_utc(row.last_activity_at), as_utc(message.created_at)),
+        if label is None and row.peer_id == message.sender_id:
+            label = row.peer_label
+        seq, sender_id, text, event, at, label = _last(message, label, self.me)
+        self.rows[message.conversation_id] = dataclasses.replace(
+            row, seq=seq, sender_id=sender_id, text=text, event=event, at=at, sender_label=label,
+            last_seq=max(row.last_seq, seq), last_activity_at=max(row.last_activity_at, at),
             # Sending moves the sender's own read position (my own messages are never unread).
-            'read_seq': max(row.read_seq, message.seq) if mine else row.read_seq,
-        })
+            read_seq=max(row.read_seq, seq) if mine else row.read_seq)
         self.stop_typing(message.conversation_id, message.sender_id)
         return Took.UNKNOWN if label is None and message.kind == 'text' else Took.CHANGED
 
@@ -103,7 +162,7 @@ class Listing:
         row = self.rows.get(conversation_id)
         if row is None or read_seq <= row.read_seq:
             return False
-        self.rows[conversation_id] = row.model_copy(update={'read_seq': read_seq})
+        self.rows[conversation_id] = dataclasses.replace(row, read_seq=read_seq)
         return True
 
     def start_typing(self, conversation_id: int, user_id: int, name: str, now: float) -> None:
@@ -138,7 +197,7 @@ class Listing:
 
     def direct_peers(self) -> list[int]:
         """The other people of my direct conversations shown (whose presence the rows show)."""
-        return [row.peer.id for row in self.rows.values() if row.peer is not None]
+        return [row.peer_id for row in self.rows.values() if row.peer_id is not None]
 
     def _learn(self, row: InboxRow) -> None:
         if row.peer is not None:
@@ -148,17 +207,17 @@ class Listing:
             self.names[message.sender_id] = row.sender_label
 
 
-def _merge(old: InboxRow | None, new: InboxRow) -> InboxRow:
+def _merge(old: Row | None, new: Row) -> Row:
     """``new`` (a read) with whatever ``old`` already knew that is newer: events may have overtaken the read."""
     if old is None:
         return new
-    update: dict[str, object] = {'read_seq': max(old.read_seq, new.read_seq)}
-    old_newest = old.last_message.seq if old.last_message is not None else 0
-    new_newest = new.last_message.seq if new.last_message is not None else 0
-    if old_newest > new_newest:
-        update.update(last_message=old.last_message, sender_label=old.sender_label, last_seq=max(old.last_seq,
-                      new.last_seq), last_activity_at=max(as_utc(old.last_activity_at), as_utc(new.last_activity_at)))
-    return new.model_copy(update=update)
+    read_seq = max(old.read_seq, new.read_seq)
+    if old.seq > new.seq:
+        return dataclasses.replace(new, seq=old.seq, sender_id=old.sender_id, text=old.text, event=old.event,
+                                   at=old.at, sender_label=old.sender_label, read_seq=read_seq,
+                                   last_seq=max(old.last_seq, new.last_seq),
+                                   last_activity_at=max(old.last_activity_at, new.last_activity_at))
+    return new if read_seq == new.read_seq else dataclasses.replace(new, read_seq=read_seq)
 
 
 def one_line(text: str) -> str:
@@ -166,15 +225,3 @@ def one_line(text: str) -> str:
     line = next((part.strip() for part in text.splitlines() if part.strip()), '')
     return line if len(line) <= PREVIEW_MAX else line[:PREVIEW_MAX - 1] + '…'
 
-
-def _slim(row: InboxRow) -> InboxRow:
-    message = row.last_message
-    slim = _slim_message(message) if message is not None else None
-    return row if slim is message else row.model_copy(update={'last_message': slim})
-
-
-def _slim_message(message: MessageData) -> MessageData:
-    """A text message as much as a row shows of it (a timeline event's body is its JSON: kept whole, and short)."""
-    if message.kind != 'text' or len(message.body) <= PREVIEW_MAX:
-        return message
-    return message.model_copy(update={'body': one_line(message.body)})

@@ -18,6 +18,7 @@ from chatapp.app import ChatApp
 from chatapp.errors import Invalid, NotFound
 from chatapp.schemas import ChatInfo
 from chatapp.services import conversations
+from pages.admission import build_turn
 from pages.chat.view import ChatView
 from pages.errors import shows_errors
 from pages.frame import frame
@@ -69,25 +70,27 @@ async def _show(chat: ChatApp, client: Client, path: str, opener: Opener | None)
     title = 'Chats' if opener is None else info.title if info is not None else 'Not available'
     view: ChatView | None = None
     shell = 'inbox-shell' if opener is None else 'inbox-shell inbox-shell--open'
-    with frame(title, identity, body_classes='inbox-body'), ui.element('div').classes(shell):
-        inbox = InboxView(chat, identity, active=info.conversation_id if info is not None else None)
-        if info is not None:  # the list shows senders' names: those of the open conversation are known already
-            for member in info.members:
-                inbox.listing.names.setdefault(member.user.id, member.user.label)
-        with hook(ui.element('section'), 'conversation-pane').classes('conversation-pane') \
-                .props('aria-label=Conversation'):
-            if opener is None:
-                _nothing_open()
-            elif info is None:
-                _not_available()
-            else:
-                view = ChatView(chat, identity, info)
+    async with build_turn():  # see pages.admission
+        with frame(title, identity, body_classes='inbox-body'), ui.element('div').classes(shell):
+            inbox = InboxView(chat, identity, active=info.conversation_id if info is not None else None)
+            if info is not None:  # the list shows senders' names: those of the open conversation are known already
+                for member in info.members:
+                    inbox.listing.names.setdefault(member.user.id, member.user.label)
+            with hook(ui.element('section'), 'conversation-pane').classes('conversation-pane') \
+                    .props('aria-label=Conversation'):
+                if opener is None:
+                    _nothing_open()
+                elif info is None:
+                    _not_available()
+                else:
+                    view = ChatView(chat, identity, info)
+                    inbox.reading = view.reads_live
     notifier = Notifier(chat, identity, looking_at=info.conversation_id if info is not None else None,
                         looking=(lambda: view.attention.looking) if view is not None else None,
                         position=(info.read_seq, info.last_seq) if info is not None else None)
     for listener in (view, inbox, notifier):
         if listener is not None:  # before reading, so no change falls in between
-            chat.hub.attach(identity.user.id, listener, client)
+            await chat.hub.attach(identity.user.id, listener, client)
     if view is not None:
         await view.catch_up()  # anything sent between reading the page and attaching
     await asyncio.gather(inbox.start(), notifier.start())

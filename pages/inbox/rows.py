@@ -15,20 +15,19 @@ from html import escape
 from nicegui import ui
 from nicegui.elements.html import Html
 
-from chatapp import timeline
 from chatapp.clock import as_utc
-from chatapp.schemas import InboxRow
 from pages.chat.typing import who_types
 from pages.hooks import hook
-from pages.inbox.listing import one_line
+from pages.inbox.listing import Row
 
-ROWS_PER_BLOCK = 10
-"""Rows one ``Html`` element holds: a change re-sends one block, a few KB, and 50 rows cost five elements."""
+ROWS_PER_BLOCK = 25
+"""Rows one ``Html`` element holds: a change re-sends one block (about 15 KB), and the first 50 rows cost two
+elements (each element costs an open page about 4 KB of server memory; with 10 rows a block they cost five)."""
 
 
 @dataclass(frozen=True)
 class RowLook:
-    """What a row needs beyond the ``InboxRow``: the viewer, where they are, and the live state of the others."""
+    """What a row needs beyond its ``Row``: the viewer, where they are, and the live state of the others."""
 
     me: int
     zone: tzinfo
@@ -38,7 +37,7 @@ class RowLook:
     online: bool = False
 
 
-def row_html(row: InboxRow, look: RowLook) -> str:
+def row_html(row: Row, look: RowLook) -> str:
     """One row: avatar (initials, a dot when a direct peer is online), name, time, last line, unread badge."""
     classes = ['inbox-row']
     if row.conversation_id == look.active:
@@ -52,9 +51,9 @@ def row_html(row: InboxRow, look: RowLook) -> str:
     badge = f'<span class="inbox-badge">{_count(unread)}<span class="sr-only"> unread</span></span>' if unread else ''
     muted = ('<span class="inbox-muted" title="Muted" aria-hidden="true">🔕</span><span class="sr-only">muted</span>'
              if row.muted else '')
-    when = short_stamp(row.last_message.created_at, look.zone, look.now) if row.last_message is not None else ''
+    when = short_stamp(row.at, look.zone, look.now) if row.at is not None else ''
     current = ' aria-current="page"' if row.conversation_id == look.active else ''
-    kind = 'group' if row.peer is None else 'direct'
+    kind = 'group' if row.group else 'direct'
     return (f'<a class="{" ".join(classes)}" href="{escape(row.path)}" data-testid="inbox-row" '
             f'data-conversation="{row.conversation_id}" data-unread="{unread}" data-kind="{kind}"{current}>'
             f'<span class="inbox-avatar inbox-avatar--{kind}">{escape(initials(row.title))}{dot}</span>'
@@ -64,18 +63,17 @@ def row_html(row: InboxRow, look: RowLook) -> str:
             f'<span class="inbox-line">{_preview(row, look)}{badge}</span></span></a>')
 
 
-def preview_text(row: InboxRow, me: int) -> str:
+def preview_text(row: Row, me: int) -> str:
     """The last message as one line of plain text: the sender's name first in groups ("You" for mine), a timeline
-    event as its sentence."""
-    message = row.last_message
-    if message is None:
+    event as its sentence (``Row`` keeps both as one line already)."""
+    text = row.text
+    if text is None:
         return 'No messages yet'
-    if message.kind != 'text':
-        return one_line(timeline.describe(message, me))
-    text = one_line(message.body)
-    if message.sender_id == me:
+    if row.event:
+        return text
+    if row.sender_id == me:
         return f'You: {text}'
-    if row.peer is None and row.sender_label:
+    if row.group and row.sender_label:
         return f'{row.sender_label}: {text}'
     return text
 
@@ -104,14 +102,38 @@ def short_stamp(moment: datetime, zone: tzinfo, now: datetime | None = None) -> 
 
 
 class RowBlocks:
-    """The rows of a list, ``ROWS_PER_BLOCK`` to an ``Html`` element; ``show`` re-sends only blocks that changed."""
+    """The rows of a list, ``ROWS_PER_BLOCK`` to an ``Html`` element; ``show`` re-sends only blocks that changed.
+
+    Each row's HTML lives only in its block's content: ``drawn`` slices it back out for a row that did not change,
+    where keeping it per row as well doubled the list's HTML on every open page."""
 
     def __init__(self, container: ui.element) -> None:
         self.container = container
         self.blocks: list[Html] = []
+        self._spans: dict[int, tuple[int, int, int]] = {}
+        """Where each keyed row sits: (block, start, end) in that block's content."""
 
-    def show(self, rows: Sequence[str]) -> None:
-        chunks = [''.join(rows[start:start + ROWS_PER_BLOCK]) for start in range(0, len(rows), ROWS_PER_BLOCK)]
+    def drawn(self, key: int) -> str | None:
+        """The HTML last shown for the row ``key`` (``None``: not shown)."""
+        span = self._spans.get(key)
+        if span is None:
+            return None
+        index, start, end = span
+        return self.blocks[index].content[start:end]
+
+    def show(self, rows: Sequence[str], keys: Sequence[int] = ()) -> None:
+        """Show ``rows`` in order; ``keys[i]`` names ``rows[i]`` for ``drawn`` (rows past ``keys`` have no name)."""
+        chunks: list[str] = []
+        spans: dict[int, tuple[int, int, int]] = {}
+        for start in range(0, len(rows), ROWS_PER_BLOCK):
+            index, offset = len(chunks), 0
+            for position in range(start, min(start + ROWS_PER_BLOCK, len(rows))):
+                end = offset + len(rows[position])
+                if position < len(keys):
+                    spans[keys[position]] = (index, offset, end)
+                offset = end
+            chunks.append(''.join(rows[start:start + ROWS_PER_BLOCK]))
+        self._spans = spans
         for index, content in enumerate(chunks):
             if index < len(self.blocks):
                 if self.blocks[index].content != content:
@@ -131,9 +153,9 @@ class RowBlocks:
         return ''.join(block.content for block in self.blocks)
 
 
-def _preview(row: InboxRow, look: RowLook) -> str:
+def _preview(row: Row, look: RowLook) -> str:
     if look.typists:
-        return f'<span class="inbox-last inbox-typing">{escape(typing_text(look.typists, group=row.peer is None))}' \
+        return f'<span class="inbox-last inbox-typing">{escape(typing_text(look.typists, group=row.group))}' \
                '</span>'
     return f'<span class="inbox-last">{escape(preview_text(row, look.me))}</span>'
 

@@ -28,7 +28,7 @@ from pages.feedback import Failed
 from pages.hooks import hook
 from pages.identity import Identity
 from pages.inbox.dialogs import new_chat_dialog, new_group_dialog
-from pages.inbox.listing import Listing, Took
+from pages.inbox.listing import Listing, Row, Took
 from pages.inbox.rows import RowBlocks, RowLook, row_html
 from pages.timezone import zone_of
 
@@ -42,6 +42,8 @@ class InboxView(SignedInView):
     def __init__(self, chat: ChatApp, identity: Identity, *, active: int | None = None) -> None:
         super().__init__(chat, identity)
         self.active = active
+        self.reading = lambda: False
+        """Whether the page is showing ``active``'s newest messages to the person (set by the page): they are read."""
         self.zone = zone_of(identity.accounts)
         self.listing = Listing(me=self.me)
         self.query = ''
@@ -51,8 +53,8 @@ class InboxView(SignedInView):
         self._row_queue: set[int] = set()
         self.row_reads = Coalescer(self._read_rows, spawn=self._spawn)
         self._fade: asyncio.TimerHandle | None = None
-        self._drawn: dict[int, tuple[InboxRow, tuple[object, ...], str]] = {}
-        """Each row's HTML as last drawn, with what it was drawn from."""
+        self._drawn: dict[int, tuple[Row, tuple[object, ...]]] = {}
+        """What each row was last drawn from (its HTML is in ``blocks``)."""
         self._build()
 
     def _build(self) -> None:
@@ -166,6 +168,8 @@ class InboxView(SignedInView):
             took = listing.take(event.message)
             if took is Took.UNKNOWN:
                 self._read_row(event.message.conversation_id)
+            elif event.message.conversation_id == self.active and self.reading():
+                listing.read_to(self.active, event.message.seq)  # read on sight: no badge for a moment, no redraw
             changed = took is not Took.SAME
         elif isinstance(event, ReadMoved):
             changed = event.user_id == self.me and listing.read_to(event.conversation_id, event.read_seq)
@@ -216,28 +220,30 @@ class InboxView(SignedInView):
         if self.client.is_deleted:
             return
         listing, now = self.listing, datetime.now(UTC)
-        drawn: dict[int, tuple[InboxRow, tuple[object, ...], str]] = {}
+        drawn: dict[int, tuple[Row, tuple[object, ...]]] = {}
         rows: list[str] = []
+        keys: list[int] = []
         for row in listing.ordered():
             # A message re-sorts every row but changes one: the others' HTML is kept (rows are immutable, so the
             # same object means the same row).
             typists = tuple(listing.typists(row.conversation_id))
-            online = row.peer is not None and listing.online.get(row.peer.id, False)
+            online = row.peer_id is not None and listing.online.get(row.peer_id, False)
             key = (typists, online, now.astimezone(self.zone).date())
             cached = self._drawn.get(row.conversation_id)
-            if cached is not None and cached[0] is row and cached[1] == key:
-                markup = cached[2]
-            else:
+            markup = self.blocks.drawn(row.conversation_id) \
+                if cached is not None and cached[0] is row and cached[1] == key else None
+            if markup is None:
                 markup = row_html(row, RowLook(me=self.me, zone=self.zone, now=now, active=self.active,
                                                typists=typists, online=online))
-            drawn[row.conversation_id] = (row, key, markup)
+            drawn[row.conversation_id] = (row, key)
             rows.append(markup)
+            keys.append(row.conversation_id)
         self._drawn = drawn
         if not rows and self.loaded:
             message = f'No chats match “{self.query}”.' if self.query else \
                 'No chats yet. Start one with New chat or New group.'
             rows = [f'<p class="inbox-none" data-testid="inbox-none">{escape(message)}</p>']
-        self.blocks.show(rows)
+        self.blocks.show(rows, keys)
         if listing.has_more and self.more is None:
             with self.list:
                 self.more = hook(ui.button('Load more', on_click=self.load_more), 'inbox-more') \

@@ -55,15 +55,15 @@ def test_a_read_that_an_event_overtook_keeps_the_newer_state() -> None:
     listing.read_to(10, 2)
     listing.put(row(10, message(10, 1, BOB), read_seq=1))  # a read that started before both
     kept = listing.rows[10]
-    assert kept.last_message is not None and kept.last_message.body == 'newest'
+    assert kept.text == 'newest'
     assert kept.read_seq == 2 and kept.unread == 0
     assert not listing.read_to(10, 1)  # never backwards
 
 
 def test_long_texts_are_kept_as_one_short_line() -> None:
     listing = listing_of(row(10, message(10, 1, BOB, 'x' * 4000 + '\nmore')))
-    last = listing.rows[10].last_message
-    assert last is not None and len(last.body) == PREVIEW_MAX
+    text = listing.rows[10].text
+    assert text is not None and len(text) == PREVIEW_MAX
 
 
 def test_typing_fades_and_ends_with_the_typists_message() -> None:
