@@ -1,12 +1,18 @@
-"""One measured speed-up inside NiceGUI 3.18 (pinned in pyproject.toml), until it is fixed upstream.
+"""Two measured speed-ups inside NiceGUI 3.18 and python-socketio 5 (pinned), until they are fixed upstream.
 
-Every NiceGUI element makes three observable collections (props, classes, style), and each asks
+**Signatures.** Every NiceGUI element makes three observable collections (props, classes, style), and each asks
 ``helpers.expects_arguments(on_change)``, which runs ``inspect.signature`` on the element's bound ``update`` method:
 three signature computations per element, one per handled event too. The load benchmark's profile of logins
 (docs/benchmarks.md, scenario g) put ``inspect.signature`` at a tenth of the server's CPU. The answer depends only
 on the function, so it is computed once per function here: for a bound method, once per underlying function (the
 bound instance changes nothing in the answer). Anything else (a ``functools.partial``, a callable object) is asked
 as before. Functions are weakly held, so a lambda made per element leaves no entry behind.
+
+**Binary checks.** python-socketio asks ``Packet.data_is_binary`` of every packet it sends: is there ``bytes``
+anywhere in the payload? Its answer builds a list of answers at every level and never stops early, and NiceGUI's
+payloads are whole element updates, so in a group of 100 it was 8 % of the server's samples (docs/benchmarks.md,
+issue 9). ``data_is_binary`` gives the same answer for every payload with one walk that stops at the first
+``bytes``.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nicegui import helpers
+from socketio.packet import Packet
 
 _original: Callable[[Callable[..., Any]], bool] = helpers.expects_arguments
 _answers: weakref.WeakKeyDictionary[Any, dict[bool, bool]] = weakref.WeakKeyDictionary()
@@ -37,6 +44,26 @@ def expects_arguments(func: Callable[..., Any]) -> bool:
     return answers[bound]
 
 
+def data_is_binary(data: Any) -> bool:
+    """``socketio.packet.Packet.data_is_binary``: whether ``bytes`` or ``bytearray`` is in ``data``, looking into
+    lists and dict values as the original does (not into tuples or keys), in one walk that stops at the first."""
+    todo = [data]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, (bytes, bytearray)):
+            return True
+        if isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+    return False
+
+
+_original_is_binary: Callable[[Any], bool] = Packet.data_is_binary
+
+
 def install() -> None:
-    """Use the remembering ``expects_arguments`` wherever NiceGUI asks (idempotent)."""
+    """Use the remembering ``expects_arguments`` wherever NiceGUI asks, and the one-walk binary check wherever
+    python-socketio asks (idempotent)."""
     helpers.expects_arguments = expects_arguments
+    Packet.data_is_binary = staticmethod(data_is_binary)

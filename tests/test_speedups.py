@@ -51,3 +51,22 @@ def test_bound_and_unbound_answers_are_kept_apart() -> None:
 
 def test_installed_by_the_app(user: Any) -> None:
     assert helpers.expects_arguments is speedups.expects_arguments  # tests/main.py built the app with create_app
+
+
+PAYLOADS: list[Any] = [
+    None, 1, 'text', b'bytes', bytearray(b'x'), [], {}, [1, 'a', None], [1, [2, [3, b'deep']]], {'a': {'b': [b'x']}},
+    {'a': {'b': ['x', {'c': 1}]}}, {b'key': 1}, (b'in a tuple',), [{'id': 1, 'props': {'text': 'hello'}}] * 50,
+]
+
+
+@pytest.mark.parametrize('payload', PAYLOADS)
+def test_binary_check_answers_as_python_socketio(payload: Any) -> None:
+    assert speedups.data_is_binary(payload) == speedups._original_is_binary(payload)
+
+
+def test_python_socketio_uses_the_one_walk_check() -> None:
+    from socketio.packet import Packet
+
+    assert Packet.data_is_binary is speedups.data_is_binary  # tests/main.py built the app with create_app
+    assert Packet(data=['event', {'payload': b'x'}]).packet_type == Packet(data=[b'x']).packet_type != \
+        Packet(data=['event', {'payload': 'x'}]).packet_type
