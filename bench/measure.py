@@ -54,10 +54,11 @@ class Deliveries:
     def body(self, message_id: str) -> str:
         return f'{MARK} {message_id} @{time.time_ns()}'
 
-    async def send(self, sender: Person, receiver: Person | Sequence[Person], message_id: str) -> None:
+    async def send(self, sender: Person, receiver: Person | Sequence[Person], message_id: str,
+                   body: str | None = None) -> None:
         """``sender`` presses Enter; the message is delivered once every one of ``receiver`` shows it (a group's
-        pages may include the sender's own)."""
-        body = self.body(message_id)
+        pages may include the sender's own). ``body``: a text already typed, which must begin with ``mark(id)``."""
+        body = self.body(message_id) if body is None else body
         receivers = frozenset(p.username for p in ([receiver] if isinstance(receiver, Person) else receiver))
         self.sent[message_id] = (receivers, 0.0)
         pressed = await sender.send(body)
@@ -122,6 +123,11 @@ class Deliveries:
                 if len(shown) == len(receivers):
                     self.arrived[message_id] = at
                     self._all_arrived.set()
+
+
+def mark(message_id: str) -> str:
+    """The start of a message's text that tells its id (``bench 7x2 @``)."""
+    return f'{MARK} {message_id} @'
 
 
 def bubbled(html: str) -> list[str]:

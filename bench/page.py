@@ -52,9 +52,14 @@ class Page:
                 self.elements[element_id] = element
 
     def find(self, testid: str) -> tuple[int, Element] | None:
-        """The element whose ``data-testid`` is ``testid``, if the page shows it."""
+        """The element whose ``data-testid`` is ``testid``, if the page shows it; else the element whose HTML holds
+        it (a part of a ``ui.html`` block, as a browser's CSS selector finds it: there to be seen, not to act on)."""
         for element_id, element in self.elements.items():
             if element.get('props', {}).get('data-testid') == testid:
+                return int(element_id), element
+        inner = f'data-testid="{testid}"'
+        for element_id, element in self.elements.items():
+            if inner in html_of(element):
                 return int(element_id), element
         return None
 

@@ -24,7 +24,8 @@ from bench.load import close_all, closed_loop, open_chats, open_loop, warm_up
 from bench.measure import Deliveries, latency_figures
 from bench.person import Person
 from bench.setup import Services, World, measured, running, world
-from bench.usage import cpu_use, named
+from bench.typist import scenario_t
+from bench.usage import cpu_use, gc_pauses, named
 from chatapp.security.limiter import parse_rates
 from chatapp.services import conversations
 from chatapp.services.users import find_by_username
@@ -71,6 +72,11 @@ class Scale:
     j_memory_people: int = 200
     j_memory_span: int = 25
     """Each person of the memory half of j has ``2 * j_memory_span`` conversations (50 inbox rows)."""
+    t_pairs: int = 20
+    t_seconds: float = 60
+    t_cps: float = 6
+    """Characters a second a person types (messages of 10-80 characters)."""
+    t_idle_seconds: float = 10
 
 
 FULL = Scale()
@@ -79,7 +85,7 @@ SMOKE = Scale(a_messages=10, warmup_messages=2, b_pairs=2, b_rate=20, b_seconds=
               h_rate=10, h_seconds=2, h_flood_messages=300, h_flood_clicks=300, settle_seconds=0.5,
               k_members=4, k_rate=4, k_seconds=1, i_online=6, i_spare=3, i_span=1, i_churn_per_second=3,
               i_churn_lead_seconds=1, j_conversations=55, j_groups=3, j_repeats=2, j_memory_people=6,
-              j_memory_span=2)
+              j_memory_span=2, t_pairs=2, t_seconds=3, t_cps=40, t_idle_seconds=0.5)
 
 
 async def scenario_a(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
@@ -137,14 +143,15 @@ async def scenario_d(services: Services, scale: Scale, earlier: dict[str, Row]) 
             await asyncio.sleep(scale.settle_seconds)
             second = app.rss_bytes()
             shown = [chat.a.tab.page.count('message') for chat in chats if chat.a.tab.page]
-            with measured(services, apps, 'd'), cpu_use(apps[0]) as cpu:
+            with measured(services, apps, 'd'), cpu_use(apps[0]) as cpu, gc_pauses(apps[0]) as pauses:
                 await open_loop(chats, deliveries, scale.d_rate, int(scale.d_rate * scale.d_seconds), 'd')
         finally:
             await close_all(chats)
     pages = 2 * (len(pairs) - half)
     row = deliveries.summary()
     return {**row, **cpu.per_message(row['delivered']), 'open_pages': 2 * len(pairs), 'messages_shown_min': min(shown),
-            'kb_per_page': round((second - first) / pages / 1024, 1), 'rss_mb': round(second / 2**20, 1)}
+            'kb_per_page': round((second - first) / pages / 1024, 1), 'rss_mb': round(second / 2**20, 1),
+            **pauses.figures()}
 
 
 async def scenario_e(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
@@ -208,11 +215,12 @@ async def scenario_f(services: Services, scale: Scale, earlier: dict[str, Row]) 
         chats = await open_chats(pairs, [app.base_url for app in apps], deliveries)
         try:
             await warm_up(chats, deliveries, scale.warmup_messages)
-            with measured(services, apps, 'f'):
+            with measured(services, apps, 'f'), cpu_use(*apps) as cpu:
                 offered = await open_loop(chats, deliveries, scale.b_rate, int(scale.b_rate * scale.b_seconds), 'f')
         finally:
             await close_all(chats)
-    row = {**deliveries.summary(), 'offered_per_s': round(offered, 1)}
+    row = deliveries.summary()
+    row = {**row, 'offered_per_s': round(offered, 1), **cpu.per_message(row['delivered'])}
     if (b := earlier.get('b')) and b.get('p99_ms') and row['p99_ms'] is not None:
         row['p99_vs_b'] = round(row['p99_ms'] / b['p99_ms'], 2)
     return row
@@ -257,11 +265,12 @@ async def scenario_g(services: Services, scale: Scale, earlier: dict[str, Row]) 
         chats = await open_chats(pairs, [url], deliveries)
         try:
             await warm_up(chats, deliveries, scale.warmup_messages)
-            with measured(services, apps, 'g'):
+            with measured(services, apps, 'g'), cpu_use(apps[0]) as cpu:
                 await asyncio.gather(open_loop(chats, deliveries, 20, count, 'g'), arrivals())
         finally:
             await close_all(chats)
-    row = {**deliveries.summary(), 'logins': len(login_times),
+    row = deliveries.summary()
+    row = {**row, **cpu.per_message(row['delivered']), 'logins': len(login_times),
            **named('login', latency_figures(sorted(login_times)))}
     if (a := earlier.get('a')) and a.get('p99_ms') and row['p99_ms'] is not None:
         row['p99_vs_a'] = round(row['p99_ms'] / a['p99_ms'], 2)
@@ -284,8 +293,8 @@ async def scenario_h(services: Services, scale: Scale, earlier: dict[str, Row]) 
 Scenario = Callable[[Services, Scale, dict[str, Row]], Awaitable[Row]]
 SCENARIOS: dict[str, Scenario] = {'a': scenario_a, 'b': scenario_b, 'c': scenario_c, 'd': scenario_d,
                                   'e': scenario_e, 'f': scenario_f, 'g': scenario_g, 'h': scenario_h,
-                                  'i': scenario_i, 'j': scenario_j, 'k': scenario_k}
-"""Issue 8's benchmarks h, i and j are k, i and j here: this tool's h was issue 7's flood."""
+                                  'i': scenario_i, 'j': scenario_j, 'k': scenario_k, 't': scenario_t}
+"""Issue 8's benchmarks h, i and j are k, i and j here: this tool's h was issue 7's flood. t: people typing."""
 
 
 async def _flood_run(services: Services, scale: Scale, label: str, *, flood: bool) -> Row:

@@ -6,15 +6,23 @@ and its own ``tab_id``, ``document_id`` and ``next_message_id`` (``implicit_hand
 does), sends the ``event`` messages a person's typing and clicking would send, applies every ``update`` to its
 mirror, follows ``open`` (navigation), answers ``run_javascript`` and acknowledges what it received, as the browser
 does every 3 s (the server keeps a page's unacknowledged history until then).
+
+Like Chromium, a tab echoes a value that the server sets: NiceGUI's ``ui.input`` follows a ``set_value`` with
+``runMethod(id, "updateValue")``, and the browser's input then emits its ``update:value`` with that value (recorded in
+headless Chromium: a failed login's ``password.set_value('')`` comes back as ``update:value ""``). Every websocket
+frame each way is counted with its size (``Tab.traffic``), as Chromium's performance log counts them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
@@ -34,8 +42,85 @@ VISIBILITY = 'chatapp_visibility'
 """The global event a chat page's script raises with the tab's ``document.visibilityState`` and whether its message
 list is scrolled to the bottom (``pages/chat/attention.py``): what decides that messages count as read."""
 
+_UPDATE_VALUE = re.compile(r'runMethod\((\d+), "updateValue", \[\]\)')
+"""What NiceGUI's ``ui.input`` runs after the server set its value (``Input._handle_value_change``)."""
+
 UpdateHook = Callable[[str, Element, float], None]
 """Called with (element id, element, arrival time) for every element an ``update`` brings."""
+
+
+@dataclass
+class Traffic:
+    """Websocket frames and their bytes (UTF-8), each way: engine.io's pings and pongs and socket.io's messages, as
+    Chromium's performance log counts them (``Network.webSocketFrameSent`` / ``Received``)."""
+
+    frames_sent: int = 0
+    bytes_sent: int = 0
+    frames_received: int = 0
+    bytes_received: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    """Frames by way and kind: ``sent event``, ``received update``, ``sent pong`` ... (``frame_kind``)."""
+
+    def count(self, way: str, data: str | bytes) -> None:
+        """One frame ``sent`` or ``received``."""
+        size = len(data.encode() if isinstance(data, str) else data)
+        if way == 'sent':
+            self.frames_sent += 1
+            self.bytes_sent += size
+        else:
+            self.frames_received += 1
+            self.bytes_received += size
+        self.kinds[f'{way} {frame_kind(data)}'] += 1
+
+    def __add__(self, other: Traffic) -> Traffic:
+        return Traffic(self.frames_sent + other.frames_sent, self.bytes_sent + other.bytes_sent,
+                       self.frames_received + other.frames_received, self.bytes_received + other.bytes_received,
+                       self.kinds + other.kinds)
+
+    def __sub__(self, other: Traffic) -> Traffic:
+        return Traffic(self.frames_sent - other.frames_sent, self.bytes_sent - other.bytes_sent,
+                       self.frames_received - other.frames_received, self.bytes_received - other.bytes_received,
+                       self.kinds - other.kinds)
+
+    def per(self, count: int) -> dict[str, Any]:
+        """Each figure per ``count`` (messages), named as the scenarios' rows name them."""
+        n = max(count, 1)
+        return {'frames_sent_per_msg': round(self.frames_sent / n, 2),
+                'frames_received_per_msg': round(self.frames_received / n, 2),
+                'bytes_sent_per_msg': round(self.bytes_sent / n),
+                'bytes_received_per_msg': round(self.bytes_received / n),
+                'frame_kinds_per_msg': {kind: round(count / n, 2) for kind, count in sorted(self.kinds.items())}}
+
+
+class CountingSocket(aiohttp.ClientWebSocketResponse):
+    """aiohttp's websocket that adds every text or binary frame to ``traffic``, once a tab has given it one (the
+    handshake before that is per connection, not per message)."""
+
+    traffic: Traffic | None = None
+
+    async def send_str(self, data: str, compress: int | None = None) -> None:
+        if self.traffic is not None:
+            self.traffic.count('sent', data)
+        await super().send_str(data, compress)
+
+    async def send_bytes(self, data: bytes, compress: int | None = None) -> None:
+        if self.traffic is not None:
+            self.traffic.count('sent', data)
+        await super().send_bytes(data, compress)
+
+    async def receive(self, timeout: float | None = None) -> Any:  # noqa: ASYNC109 (aiohttp's own signature)
+        message = await super().receive(timeout)
+        if self.traffic is not None and isinstance(message.data, (str, bytes)):
+            self.traffic.count('received', message.data)
+        return message
+
+
+def frame_kind(data: str | bytes) -> str:
+    """What a frame is: socket.io's event name (``42["update",…`` -> ``update``), else engine.io's packet type."""
+    text = data if isinstance(data, str) else 'binary'
+    if text.startswith('42["'):
+        return text[4:text.find('"', 4)]
+    return {'2': 'ping', '3': 'pong', '4': 'message', '1': 'close', '0': 'open'}.get(text[:1], 'other')
 
 
 def loopback(n: int, network: int = 1) -> str:
@@ -60,6 +145,7 @@ class Browser:
         # pooled connection that its idle-connection cleanup then closed, some 15 s later, under the socket.
         connector = aiohttp.TCPConnector(force_close=True, limit=0, local_addr=(source, 0) if source else None)
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), connector=connector,
+                                          ws_response_class=CountingSocket,
                                           timeout=aiohttp.ClientTimeout(total=None, sock_connect=WAIT_SECONDS))
 
     def tab(self) -> Tab:
@@ -89,6 +175,10 @@ class Tab:
         self.loads = 0
         """Pages loaded so far: an element id means the same element only within one load."""
         self.hooks: list[UpdateHook] = []
+        self.traffic = Traffic()
+        """Every frame of every socket this tab had, each way."""
+        self.echoes = 0
+        """Values the server set that this tab sent back, as a browser's input does."""
         self._shut = asyncio.Event()  # set when anyone but this tab closes the socket
         self._socket: socketio.AsyncClient | None = None
         self._changed = asyncio.Condition()
@@ -134,6 +224,8 @@ class Tab:
         except BaseException:
             sio.eio.http = None  # see _disconnect
             raise
+        if isinstance(sio.eio.ws, CountingSocket):
+            sio.eio.ws.traffic = self.traffic
         self._socket = sio
         self.connected = True
         self._ack_task = asyncio.create_task(self._ack_loop())
@@ -264,6 +356,20 @@ class Tab:
                                                             'result': result})
         if self.looking and f'emitEvent({json.dumps(VISIBILITY)}' in code:
             await self._raise(VISIBILITY, {'state': 'visible', 'bottom': True})
+        for element_id in _UPDATE_VALUE.findall(code):
+            await self._echo(element_id)
+
+    async def _echo(self, element_id: str) -> None:
+        """The input's ``updateValue`` in the browser: it takes the value the server set and emits it back as its
+        own change (``update:value``), as Chromium does."""
+        element = self.page.elements.get(element_id) if self.page is not None else None
+        kind = next((e['type'] for e in (element or {}).get('events', []) if e['type'].startswith('update:')), None)
+        if element is None or kind is None:
+            return
+        prop = 'value' if kind == 'update:value' else 'model-value'
+        await self.send_event(int(element_id), listener(element, kind), element.get('props', {}).get(prop))
+        self.echoes += 1
+        await self._notify()
 
     async def _raise(self, kind: str, arg: Any) -> None:
         """``emitEvent(kind, arg)`` in the browser: the global event reaches the element that listens for it."""

@@ -26,13 +26,14 @@ class CpuUse:
 
 
 @contextmanager
-def cpu_use(app: AppProcess) -> Iterator[CpuUse]:
+def cpu_use(*apps: AppProcess) -> Iterator[CpuUse]:
+    """The CPU the block cost: of all ``apps`` together, and of this tool."""
     use = CpuUse()
-    server, tool = app.cpu_seconds(), time.process_time()
+    server, tool = sum(app.cpu_seconds() for app in apps), time.process_time()
     try:
         yield use
     finally:
-        use.server, use.tool = app.cpu_seconds() - server, time.process_time() - tool
+        use.server, use.tool = sum(app.cpu_seconds() for app in apps) - server, time.process_time() - tool
 
 
 def named(prefix: str, figures: dict[str, Any]) -> dict[str, Any]:
@@ -45,10 +46,10 @@ _PAUSE = re.compile(r'a garbage collection \(generation (\d), .*? paused the ser
 
 @dataclass
 class Pauses:
-    """The app's own log of garbage collections that paused it for over 100 ms (``chatapp/collector.py``)."""
+    """The app's own log of garbage collections that paused it for long (over 50 ms, ``chatapp/collector.py``)."""
 
     full: list[int] = field(default_factory=list)
-    """Milliseconds of each full (generation 2) collection over 100 ms."""
+    """Milliseconds of each full (generation 2) collection the app logged as slow."""
     young: list[int] = field(default_factory=list)
 
     def figures(self) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The load tool's smoke run: every scenario at tiny counts against real app processes (PostgreSQL and Redis for
-the two-process one), so the tool never rots (issue 8's group, presence churn and inbox scenarios included). It
+the two-process one), so the tool never rots (issue 8's group, presence churn and inbox scenarios and issue 9's
+typing people included). It
 asserts what was delivered, never how fast; and that the flood scenario's flooder, on the app's default limits,
 stored no more than they allow."""
 
@@ -32,6 +33,7 @@ async def test_every_scenario_delivers_each_message_once(tmp_path: Path, redis_u
         if 'sent' in row:
             assert row['sent'] > 0, name
             assert (row['lost'], row['duplicated'], row['delivered']) == (0, 0, row['sent']), (name, row)
+            assert row['server_cpu_ms_per_msg'] is not None, name  # every scenario that delivers says what it cost
     assert rows['a']['sent'] == SMOKE.a_messages
     assert rows['b']['sent'] == int(SMOKE.b_rate * SMOKE.b_seconds)
     assert rows['d']['open_pages'] == 2 * SMOKE.d_pairs and rows['d']['messages_shown_min'] >= 50
@@ -50,5 +52,9 @@ async def test_every_scenario_delivers_each_message_once(tmp_path: Path, redis_u
     busy = rows['j']  # the first page of the inbox; pages with every row of their person and 50 messages
     assert busy['rows_shown'] == 50 and busy['server_open_p99_ms'] is not None, busy
     assert busy['memory_rows_min'] == 2 * SMOKE.j_memory_span and busy['memory_messages_min'] >= 50, busy
+    typed = rows['t']  # people typing: the composer's signal reached the other page; the sockets were counted
+    assert typed['typing_signals_per_msg'] >= 1 and typed['typing_lines_shown'] > 0, typed
+    assert typed['frame_kinds_per_msg'].get('sent event', 0) >= 2, typed  # the signal and Enter, per message
+    assert (typed['pasted_lost'], typed['pasted_sent'] > 0) == (0, True), typed
     table = markdown(rows, 'python -m bench --smoke', 'smoke')
     assert all(f'| {name}. ' in table for name in names)
