@@ -6,12 +6,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from bench import seed
 from bench.measure import Deliveries
 from bench.person import Person
 from bench.seed import Pair
+from bench.server import AppProcess
+from bench.setup import Services, running, world
 from bench.tab import loopback
 
 SIGN_INS_AT_ONCE = 4
@@ -92,3 +96,20 @@ async def closed_loop(chats: Sequence[Chat], deliveries: Deliveries, seconds: fl
 
     await asyncio.gather(*(converse(i, chat) for i, chat in enumerate(chats)))
     return time.perf_counter() - started
+
+
+@asynccontextmanager
+async def chatting_pairs(services: Services, name: str, count: int, warmup: int) \
+        -> AsyncIterator[tuple[AppProcess, list[Chat], Deliveries]]:
+    """Scenario ``name``'s fresh app with ``count`` pairs in their chats, warmed up by ``warmup`` unmeasured
+    messages; the chats close when the block ends."""
+    w = world(services, name)
+    pairs = w.seed(lambda runner: seed.make_pairs(runner, count))
+    with running(services, w) as apps:
+        deliveries = Deliveries()
+        chats = await open_chats(pairs, [apps[0].base_url], deliveries)
+        try:
+            await warm_up(chats, deliveries, warmup)
+            yield apps[0], chats, deliveries
+        finally:
+            await close_all(chats)

@@ -20,7 +20,7 @@ from bench.churn import scenario_i
 from bench.flood import flooder as flood_client
 from bench.group_chat import scenario_k
 from bench.inbox import scenario_j
-from bench.load import close_all, closed_loop, open_chats, open_loop, warm_up
+from bench.load import chatting_pairs, close_all, closed_loop, open_chats, open_loop, warm_up
 from bench.measure import Deliveries, latency_figures
 from bench.person import Person
 from bench.setup import Services, World, measured, running, world
@@ -103,17 +103,9 @@ async def scenario_b(services: Services, scale: Scale, earlier: dict[str, Row]) 
 
 async def scenario_c(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
     """50 pairs, each sending its next message the moment the previous one arrived."""
-    w = world(services, 'c')
-    pairs = w.seed(lambda runner: seed.make_pairs(runner, scale.b_pairs))
-    with running(services, w) as apps:
-        deliveries = Deliveries()
-        chats = await open_chats(pairs, [apps[0].base_url], deliveries)
-        try:
-            await warm_up(chats, deliveries, scale.warmup_messages)
-            with measured(services, apps, 'c'), cpu_use(apps[0]) as cpu:
-                seconds = await closed_loop(chats, deliveries, scale.c_seconds, 'c')
-        finally:
-            await close_all(chats)
+    async with chatting_pairs(services, 'c', scale.b_pairs, scale.warmup_messages) as (app, chats, deliveries):
+        with measured(services, [app], 'c'), cpu_use(app) as cpu:
+            seconds = await closed_loop(chats, deliveries, scale.c_seconds, 'c')
     row = deliveries.summary()
     return {'delivered_per_s': round(row['delivered'] / seconds, 1), **row, **cpu.per_message(row['delivered'])}
 

@@ -22,13 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bench import seed
-from bench.load import DRAIN_SECONDS, Chat, close_all, open_chats, warm_up
+from bench.load import DRAIN_SECONDS, Chat, chatting_pairs
 from bench.measure import Deliveries, mark
 from bench.page import Element
 from bench.person import Person
 from bench.server import AppProcess
-from bench.setup import Services, measured, running, world
+from bench.setup import Services, measured
 from bench.tab import Traffic
 from bench.usage import cpu_use, named
 
@@ -42,19 +41,11 @@ FILLER = 'shall we meet at the station at noon, or would a little later suit you
 
 async def scenario_t(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
     """``t_pairs`` pairs typing in turns at ``t_cps`` for ``t_seconds``, then the same pasted."""
-    w = world(services, 't')
-    pairs = w.seed(lambda runner: seed.make_pairs(runner, scale.t_pairs))
-    with running(services, w) as apps:
-        deliveries = Deliveries()
-        chats = await open_chats(pairs, [apps[0].base_url], deliveries)
-        try:
-            await warm_up(chats, deliveries, scale.warmup_messages)
-            idle = await idle_cpu(apps[0], scale.t_idle_seconds)
-            with measured(services, apps, 't'):
-                typed = await talk(apps[0], chats, deliveries, scale.t_seconds, scale.t_cps, 't', idle=idle)
-            pasted = await talk(apps[0], chats, deliveries, scale.t_seconds, scale.t_cps, 'p', idle=idle, paste=True)
-        finally:
-            await close_all(chats)
+    async with chatting_pairs(services, 't', scale.t_pairs, scale.warmup_messages) as (app, chats, deliveries):
+        idle = await idle_cpu(app, scale.t_idle_seconds)
+        with measured(services, [app], 't'):
+            typed = await talk(app, chats, deliveries, scale.t_seconds, scale.t_cps, 't', idle=idle)
+        pasted = await talk(app, chats, deliveries, scale.t_seconds, scale.t_cps, 'p', idle=idle, paste=True)
     row = {**typed, **named('pasted', {key: pasted[key] for key in (
         'sent', 'lost', 'p50_ms', 'p99_ms', 'server_cpu_ms_per_msg', 'net_server_cpu_ms_per_msg',
         'typing_signals_per_msg', 'frames_sent_per_msg', 'frames_received_per_msg')})}
