@@ -13,7 +13,7 @@ at it: the tab is visible (the Page Visibility API, ``document.visibilityState``
 bottom, and the view is open (see ``pages.chat.attention`` for why focus is not required and why a tab counts as
 not visible until its browser says it is). Then the view hands that message to the process's read marker
 (``chatapp.read_marker``), which writes the positions of every page together, at most one transaction per
-``READ_EVERY`` seconds for the whole process, so a busy group read on 100 pages costs one write a second, and a
+``read_marker.EVERY`` seconds for the whole process, so a busy group read on 100 pages costs one write a second, and a
 tab nobody looks at none. The view learns the position written from the marker (or from its ``ReadMoved``).
 
 **Opening.** A "New messages" line goes before the first unread message (``ChatInfo.read_seq`` and on), and the
@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from nicegui import background_tasks, ui
 
-from chatapp import read_marker, timeline
+from chatapp import timeline
 from chatapp.app import ChatApp
 from chatapp.events import (
     Event,
@@ -67,8 +67,6 @@ __all__ = ['MAX_UNSENT', 'ChatView']
 
 E = TypeVar('E', bound=ui.element)
 
-READ_EVERY = read_marker.EVERY
-"""Seconds between two writes of read positions (see the module docstring)."""
 RECEIPTS_EVERY = 1.0
 """Seconds between two redraws of the receipt line: in a big group every member's read moves it."""
 ANNOUNCE_CHARS = 300

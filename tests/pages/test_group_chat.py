@@ -9,6 +9,7 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
+from chatapp import read_marker
 from chatapp.app import ChatApp
 from chatapp.schemas import ChatInfo, UserPublic
 from chatapp.services import conversations, privacy
@@ -308,7 +309,7 @@ async def test_reads_are_marked_only_while_the_tab_is_seen(user: User, chat: Cha
     later = await chat.run(conversations.send_message, actor_id=alice_data.id, conversation_id=info.conversation_id,
                            body='hidden again')
     await wait_for_message(bob, 'hidden again')
-    await asyncio.sleep(chat_view.READ_EVERY + 0.3)
+    await asyncio.sleep(read_marker.EVERY + 0.3)
     assert _read_seq(chat, bob_data, info.conversation_id) == sent.seq
     look_at(bob)
     await eventually(lambda: _read_seq(chat, bob_data, info.conversation_id) == later.seq, 'read when back')
