@@ -66,22 +66,19 @@ _is_pair = and_(_friendships.c.user_low_id == case((_low_first, _other.c.user_id
 
 # Reading: the actor's member row, the kind and (direct only) the friendship with the other member, in one query.
 # Outer joins: a group has no "other" to pair with, and a direct conversation whose friendship ended has no row.
+_ACCESS_FROM = (_me.join(_conversations, _c.id == _me.c.conversation_id)
+                .outerjoin(_other, and_(_c.kind == ConversationKind.DIRECT,
+                                        _other.c.conversation_id == _me.c.conversation_id,
+                                        _other.c.user_id != _me.c.user_id))
+                .outerjoin(_friendships, _is_pair))
 _ACCESS = (
     core_select(_c.kind, _me.c.joined_seq, _friendships.c.status)
-    .select_from(_me.join(_conversations, _c.id == _me.c.conversation_id)
-                 .outerjoin(_other, and_(_c.kind == ConversationKind.DIRECT,
-                                         _other.c.conversation_id == _me.c.conversation_id,
-                                         _other.c.user_id != _me.c.user_id))
-                 .outerjoin(_friendships, _is_pair))
+    .select_from(_ACCESS_FROM)
     .where(_me.c.conversation_id == bindparam('conversation_id'), _me.c.user_id == bindparam('actor_id'))
 )
 _ACCESS_MANY = (
     core_select(_me.c.user_id, _c.kind, _friendships.c.status, _me.c.read_seq, _c.last_seq)
-    .select_from(_me.join(_conversations, _c.id == _me.c.conversation_id)
-                 .outerjoin(_other, and_(_c.kind == ConversationKind.DIRECT,
-                                         _other.c.conversation_id == _me.c.conversation_id,
-                                         _other.c.user_id != _me.c.user_id))
-                 .outerjoin(_friendships, _is_pair))
+    .select_from(_ACCESS_FROM)
     .where(_me.c.conversation_id == bindparam('conversation_id'),
            _me.c.user_id.in_(bindparam('actor_ids', expanding=True)))
 )
@@ -183,7 +180,7 @@ def require_access(connection: Connection, actor_id: int, conversation_id: int) 
       among its recipients, having been a member then) or reads the members after the removal committed and is
       refused. Taking the conversation lock first also means there is no lock-order deadlock between the two."""
     row = connection.execute(_ACCESS, {'conversation_id': conversation_id, 'actor_id': actor_id}).first()
-    if row is None or (row.kind != ConversationKind.GROUP and row.status != FriendshipStatus.ACCEPTED):
+    if row is None or not _allowed(row):
         raise NotFound(NOT_AVAILABLE, code=NOT_AVAILABLE_CODE)
     return Access(kind=row.kind, joined_seq=row.joined_seq)
 
@@ -200,8 +197,13 @@ def positions(connection: Connection, actor_ids: Iterable[int], conversation_id:
     """The read position of each of ``actor_ids`` who may use the conversation (the rule of ``require_access``, in
     one query for all of them); the others are left out."""
     rows = connection.execute(_ACCESS_MANY, {'conversation_id': conversation_id, 'actor_ids': list(actor_ids)})
-    return {row.user_id: Position(read_seq=row.read_seq, last_seq=row.last_seq) for row in rows
-            if row.kind == ConversationKind.GROUP or row.status == FriendshipStatus.ACCEPTED}
+    return {row.user_id: Position(read_seq=row.read_seq, last_seq=row.last_seq) for row in rows if _allowed(row)}
+
+
+def _allowed(row: Any) -> bool:
+    """The access rule on a row of ``_ACCESS`` or ``_ACCESS_MANY``: any member of a group; in a direct
+    conversation, a member whose friendship with the other stands."""
+    return bool(row.kind == ConversationKind.GROUP or row.status == FriendshipStatus.ACCEPTED)
 
 
 def open_direct(tx: Tx, *, actor_id: int, peer_username: str) -> ChatInfo:
