@@ -1,4 +1,4 @@
-"""Two measured speed-ups inside NiceGUI 3.18 and python-socketio 5 (pinned), until they are fixed upstream.
+"""Three measured speed-ups inside NiceGUI 3.18 and python-socketio 5 (pinned), until they are fixed upstream.
 
 **Signatures.** Every NiceGUI element makes three observable collections (props, classes, style), and each asks
 ``helpers.expects_arguments(on_change)``, which runs ``inspect.signature`` on the element's bound ``update`` method:
@@ -13,6 +13,12 @@ anywhere in the payload? Its answer builds a list of answers at every level and 
 payloads are whole element updates, so in a group of 100 it was 8 % of the server's samples (docs/benchmarks.md,
 issue 9). ``data_is_binary`` gives the same answer for every payload with one walk that stops at the first
 ``bytes``.
+
+**WebSocket frames.** ``ui.run`` hands uvicorn ``ws='wsproto'`` (to leave the deprecated ``websockets.legacy``),
+and wsproto frames, parses and unmasks every message in pure Python. uvicorn's own default since 0.50,
+``websockets-sansio``, does the same work with the websockets library's C speed-ups: by turns in scenario a it cost
+about 6 % less server CPU a message (docs/benchmarks.md, issue 9). ``ui.run`` passes its keyword to the config it
+builds, so the config class it uses is the one replaced.
 """
 
 from __future__ import annotations
@@ -22,8 +28,11 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from nicegui import helpers
+from nicegui import helpers, ui_run
+from nicegui.server import CustomServerConfig
 from socketio.packet import Packet
+
+WEBSOCKETS = 'websockets-sansio'
 
 _original: Callable[[Callable[..., Any]], bool] = helpers.expects_arguments
 _answers: weakref.WeakKeyDictionary[Any, dict[bool, bool]] = weakref.WeakKeyDictionary()
@@ -62,8 +71,17 @@ def data_is_binary(data: Any) -> bool:
 _original_is_binary: Callable[[Any], bool] = Packet.data_is_binary
 
 
+class SansIOServerConfig(CustomServerConfig):
+    """NiceGUI's server config with uvicorn's sans-I/O websockets protocol in place of the ``wsproto`` it asks for."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs['ws'] = WEBSOCKETS
+        super().__init__(*args, **kwargs)
+
+
 def install() -> None:
     """Use the remembering ``expects_arguments`` wherever NiceGUI asks, and the one-walk binary check wherever
-    python-socketio asks (idempotent)."""
+    python-socketio asks, and the sans-I/O websockets for the server ``ui.run`` starts (idempotent)."""
     helpers.expects_arguments = expects_arguments
     Packet.data_is_binary = staticmethod(data_is_binary)
+    ui_run.CustomServerConfig = SansIOServerConfig  # type: ignore[misc]

@@ -70,3 +70,18 @@ def test_python_socketio_uses_the_one_walk_check() -> None:
     assert Packet.data_is_binary is speedups.data_is_binary  # tests/main.py built the app with create_app
     assert Packet(data=['event', {'payload': b'x'}]).packet_type == Packet(data=[b'x']).packet_type != \
         Packet(data=['event', {'payload': 'x'}]).packet_type
+
+
+def test_the_server_ui_run_builds_speaks_sans_io_websockets() -> None:
+    """``ui.run`` asks for wsproto by keyword; the installed config class answers with uvicorn's sans-I/O protocol,
+    whose frames are masked and parsed by the websockets library's C code."""
+    from nicegui import ui_run
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    speedups.install()
+    async def asgi(scope: Any, receive: Any, send: Any) -> None: ...
+
+    config = ui_run.CustomServerConfig(asgi, ws='wsproto')
+    assert config.ws == 'websockets-sansio'
+    config.load()
+    assert config.ws_protocol_class is WebSocketsSansIOProtocol
