@@ -19,6 +19,7 @@ from typing import Any, NoReturn, TypeVar
 
 from pydantic import ValidationError
 
+from chatapp import arenas
 from chatapp.lifecycle import DRAIN_SECONDS, check_address, watch_the_stop
 from chatapp.settings import Settings
 
@@ -31,6 +32,7 @@ missed UI updates when it comes back in time; later, the browser reloads the pag
 
 def run_cli(argv: list[str] | None = None) -> None:
     """Parse the command line, build the settings and the app, and serve until interrupted."""
+    arenas.limit_arenas()  # before any thread starts
     args = build_parser().parse_args(argv)
     settings = load_settings(args)
     url = browser_url(settings.host, settings.port)
