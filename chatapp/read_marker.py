@@ -1,10 +1,15 @@
-"""The process's read marker: what every open page has seen, written as one transaction at a time.
+"""The process's read marker: what every open page has seen, written a few conversations per transaction.
 
 A chat view reports the newest message the person has seen (``mark``); the marker keeps the furthest one per reader
-and conversation and writes them all with ``reads.mark_reads``: at most one transaction every ``EVERY`` seconds
-for the whole process, the first one ``GATHER`` after a quiet spell, so a burst (one group message read on 100
-pages) is one write. Marking per page instead cost a group of 100 about 100 transactions a second, each with its
-own session, worker thread hop and commit.
+and conversation and writes them all with ``reads.mark_reads``: at most one write every ``EVERY`` seconds for the
+whole process, the first one ``GATHER`` after a quiet spell, so a burst (one group message read on 100 pages) is one
+write. Marking per page instead cost a group of 100 about 100 transactions a second, each with its own session,
+worker thread hop and commit.
+
+A write is cut into transactions of whole conversations, about ``CHUNK_MARKS`` marks each, one after the other. On
+SQLite every transaction holds the one write turn, and a send waits for the transaction in progress: one
+transaction for the marks of 50 busy pairs took 34 ms (p50) and put up to 75 ms on the sends behind it (scenario b's
+p99, docs/benchmarks.md); a chunk takes a few ms.
 
 The database stays the source of truth: a view learns its position from the result (or from ``ReadMoved``), and a
 mark, once taken, is written even if its page closes meanwhile. A write that fails keeps its marks and is tried
@@ -27,6 +32,8 @@ EVERY = 1.0
 """Seconds from the start of one write to the start of the next."""
 GATHER = 0.05
 """Seconds from the first mark after a quiet spell to its write: the rest of the same burst joins it."""
+CHUNK_MARKS = 8
+"""Marks per transaction, give or take a conversation (its readers are written together: one statement each)."""
 MAX_BACKOFF = 30.0
 """Longest wait before trying a failed write again."""
 MAX_PENDING = 100_000
@@ -114,25 +121,29 @@ class ReadMarker:
         batch, self._pending = self._pending, {}
         self._last_write = asyncio.get_running_loop().time()
         try:
-            marks = [reads.Mark(actor_id, conversation_id, pending.seq)
-                     for (actor_id, conversation_id), pending in batch.items()]
-            results = await self._run(reads.mark_reads, marks=marks)
-        except Exception:
-            self._failures += 1
-            log.warning('could not write %d read marks; trying again later', len(batch), exc_info=True)
-            self._keep(batch)
-            return
-        else:
-            self._failures = 0
-            for key, pending in batch.items():
-                for done in pending.done:
-                    try:
-                        done(results.get(key))
-                    except Exception:
-                        log.exception('a read mark listener failed')
+            for chunk in _chunks(batch):
+                await self._write_chunk(chunk)
         finally:
             self._writing = None
             self._schedule()
+
+    async def _write_chunk(self, chunk: dict[tuple[int, int], _Pending]) -> None:
+        try:
+            marks = [reads.Mark(actor_id, conversation_id, pending.seq)
+                     for (actor_id, conversation_id), pending in chunk.items()]
+            results = await self._run(reads.mark_reads, marks=marks)
+        except Exception:
+            self._failures += 1
+            log.warning('could not write %d read marks; trying again later', len(chunk), exc_info=True)
+            self._keep(chunk)
+            return
+        self._failures = 0
+        for key, pending in chunk.items():
+            for done in pending.done:
+                try:
+                    done(results.get(key))
+                except Exception:
+                    log.exception('a read mark listener failed')
 
     def _keep(self, batch: dict[tuple[int, int], _Pending]) -> None:
         """Put a failed batch back, merged with what was marked meanwhile."""
@@ -143,3 +154,16 @@ class ReadMarker:
             else:
                 new.seq = max(new.seq, old.seq)
                 new.done = [*old.done, *(done for done in new.done if done not in old.done)]
+
+
+def _chunks(batch: dict[tuple[int, int], _Pending]) -> list[dict[tuple[int, int], _Pending]]:
+    """``batch`` cut into pieces of whole conversations, each closed once it holds ``CHUNK_MARKS`` marks or more."""
+    by_conversation: dict[int, dict[tuple[int, int], _Pending]] = {}
+    for key, pending in batch.items():
+        by_conversation.setdefault(key[1], {})[key] = pending
+    chunks: list[dict[tuple[int, int], _Pending]] = [{}]
+    for marks in by_conversation.values():
+        if len(chunks[-1]) >= CHUNK_MARKS:
+            chunks.append({})
+        chunks[-1].update(marks)
+    return chunks if chunks[0] else []

@@ -98,6 +98,31 @@ async def test_a_failed_write_keeps_its_marks_and_tries_again(services: ServiceR
     assert heard == [seq] and _positions(services, team)[bob.id] == seq
 
 
+async def test_a_big_write_is_cut_into_transactions_of_whole_conversations(
+        services: ServiceRunner, writes: list[list[reads.Mark]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """On SQLite a transaction holds the one write turn, so the marks of many conversations go a few at a time; a
+    conversation's readers stay together (one statement moves them all)."""
+    monkeypatch.setattr(read_marker, 'CHUNK_MARKS', 2)
+    alice, bob, carol = (make_user(services, name) for name in ('alice', 'bob', 'carol'))
+    teams = [read_group(services, f'Team {i}', alice, bob, carol) for i in range(3)]
+    seqs = {team: say(services, alice, team, 'hello').seq for team in teams}
+    marker = ReadMarker(services)
+    writes.clear()
+    heard: list[int | None] = []
+    marker.mark(bob.id, teams[0], seqs[teams[0]], heard.append)
+    marker.mark(carol.id, teams[0], seqs[teams[0]], heard.append)
+    marker.mark(bob.id, teams[1], seqs[teams[1]], heard.append)
+    marker.mark(bob.id, teams[2], seqs[teams[2]], heard.append)
+    marker.mark(carol.id, teams[2], seqs[teams[2]], heard.append)
+    await _until(lambda: len(heard) == 5)
+
+    assert [sorted((mark.conversation_id, mark.actor_id) for mark in batch) for batch in writes] == [
+        [(teams[0], bob.id), (teams[0], carol.id)],
+        [(teams[1], bob.id), (teams[2], bob.id), (teams[2], carol.id)]]
+    assert all(_positions(services, team)[reader.id] == seqs[team]
+               for team in teams for reader in (bob, carol) if (team, reader) != (teams[1], carol))
+
+
 async def test_close_writes_what_is_pending(services: ServiceRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(read_marker, 'GATHER', 60.0)  # the timer would never fire within the test
     alice, bob = make_user(services, 'alice'), make_user(services, 'bob')
