@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from abc import abstractmethod
+from html import escape
 
 from nicegui import background_tasks, ui
+from nicegui.elements.html import Html
 
 from chatapp.errors import Invalid
 from chatapp.schemas import MessageData
@@ -53,6 +55,10 @@ class SendingView(SignedInView):
         self._confirmed: list[str] = []
         self._confirming = False
         self._pending_rows: dict[str, ui.element] = {}
+        """Failed sends, each a row of elements (its Retry and Discard buttons)."""
+        self._sending_rows: list[str] = []
+        """Sends shown as "Sending…", all drawn in ``_sending_html``."""
+        self._sending_html: Html | None = None
         self._pending_list: ui.column | None = None
 
     @abstractmethod
@@ -107,7 +113,7 @@ class SendingView(SignedInView):
                 done, _ = await asyncio.wait({store}, timeout=SHOW_PENDING_AFTER)
                 if not done:
                     for waiting in self.outbox:
-                        if waiting.txn not in self._pending_rows:
+                        if waiting.txn not in self._pending_rows and waiting.txn not in self._sending_rows:
                             self._draw_pending(waiting.txn)
                 await store
         finally:
@@ -154,27 +160,47 @@ class SendingView(SignedInView):
         self.composer.confirm(self.client, [txn])
 
     def _draw_pending(self, txn: str) -> None:
-        """One row per pending send: its text, and either "Sending…" or why it failed with Retry and Discard."""
+        """One row per pending send: its text, and either "Sending…" or why it failed with Retry and Discard.
+
+        The sending ones are HTML in one element: when the server is busy every send takes that row for a moment,
+        and a row of elements made and removed per message cost about 0.5 ms of server CPU each (scenario c)."""
         pending = next((p for p in self.outbox if p.txn == txn), None)
         if pending is None:
             return
         self._forget_pending(txn)
+        if pending.state is not State.FAILED:
+            self._sending_rows.append(txn)
+            self._draw_sending()
+            return
         with self.pending_list(), hook(ui.column(), 'pending-message').classes('items-end w-full gap-0') as row:
             ui.label(pending.text).classes('bubble bubble--sent bubble--pending')
-            if pending.state is State.FAILED:
-                with ui.row().classes('items-center gap-1 no-wrap'):
-                    hook(ui.label(f'Not sent: {pending.reason}'), 'pending-failed').classes('text-negative text-xs')
-                    hook(ui.button('Retry', on_click=lambda: self._retry(txn)), 'pending-retry') \
-                        .props('flat dense no-caps size=sm')
-                    hook(ui.button('Discard', on_click=lambda: self._discard(txn)), 'pending-discard') \
-                        .props('flat dense no-caps size=sm')
-            else:
-                ui.label('Sending…').classes('text-xs muted')
+            with ui.row().classes('items-center gap-1 no-wrap'):
+                hook(ui.label(f'Not sent: {pending.reason}'), 'pending-failed').classes('text-negative text-xs')
+                hook(ui.button('Retry', on_click=lambda: self._retry(txn)), 'pending-retry') \
+                    .props('flat dense no-caps size=sm')
+                hook(ui.button('Discard', on_click=lambda: self._discard(txn)), 'pending-discard') \
+                    .props('flat dense no-caps size=sm')
         self._pending_rows[txn] = row
+
+    def _draw_sending(self) -> None:
+        texts = {pending.txn: pending.text for pending in self.outbox}
+        content = ''.join(f'<div class="pending-row" data-testid="pending-sending">'
+                          f'<div class="bubble bubble--sent bubble--pending">{escape(texts[txn])}</div>'
+                          f'<span class="text-xs muted">Sending…</span></div>'
+                          for txn in self._sending_rows if txn in texts)
+        if self._sending_html is None:
+            with self.pending_list():
+                self._sending_html = hook(Html(content), 'pending-sending-list').classes('w-full')
+            self._sending_html.move(target_index=0)
+        elif self._sending_html.content != content:
+            self._sending_html.set_content(content)
 
     def _forget_pending(self, txn: str) -> None:
         if (row := self._pending_rows.pop(txn, None)) is not None:
             self.pending_list().remove(row)
+        if txn in self._sending_rows:
+            self._sending_rows.remove(txn)
+            self._draw_sending()
 
     def pending_list(self) -> ui.column:
         """The column of unsent messages, below the messages; made the first time a send is slow or fails."""

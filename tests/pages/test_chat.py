@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -319,6 +322,7 @@ async def test_a_burst_of_sends_arrives_once_each_in_order_on_both_pages(user: U
         await wait_for_message(person, texts[-1])
         assert message_texts(person) == texts
     await alice.should_not_see(marker='pending-message')
+    await alice.should_not_see('Sending…')
 
 
 async def test_a_repeated_send_is_stored_once(user: User, create_user: Callable[[], User], chat: ChatApp) -> None:
@@ -364,6 +368,28 @@ async def test_a_text_the_browser_should_have_kept_is_refused_and_takes_no_room(
     await user.should_see(shown)
     await user.should_not_see(marker='pending-message')
     assert message_texts(user) == []
+
+
+async def test_a_slow_send_shows_as_sending_until_it_is_stored(user: User, chat: ChatApp,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    await _pair(chat)
+    await signed_in(user, 'alice', '/chat/bob')
+    stored = threading.Event()
+    real = conversations.send_message
+
+    @functools.wraps(real)
+    def held(*args: Any, **kwargs: Any) -> Any:
+        stored.wait(timeout=10)  # on the service thread: the database is slow today
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(conversations, 'send_message', held)
+    await send(user, 'slow <b>one</b>')
+    await user.should_see('Sending…', retries=20)
+    assert 'slow &lt;b&gt;one&lt;/b&gt;' in user.find(marker='pending-sending-list').elements.pop().content  # escaped
+    stored.set()
+    await wait_for_message(user, 'slow <b>one</b>')
+    await user.should_not_see('Sending…')
+    assert message_texts(user) == ['slow <b>one</b>']
 
 
 @pytest.fixture
