@@ -16,6 +16,7 @@ from nicegui.testing import User
 from chatapp.app import ChatApp
 from chatapp.services import conversations, groups, reads
 from pages.inbox import listing
+from pages.inbox import view as inbox_view
 from tests.factories import make_friends, make_group, make_user, open_chat, say
 from tests.pages.helpers import signed_in
 
@@ -92,6 +93,30 @@ async def test_rows_move_and_badges_count_live_between_people(user: User, create
     assert rows[0].unread == 0 and rows[0].last == 'You: <b>hey</b>'  # my message reads the conversation
     shown = inbox_html(alice_tab)
     assert '&lt;b&gt;hey&lt;/b&gt;' in shown and '<b>hey' not in shown
+
+
+async def test_a_burst_of_messages_redraws_the_list_once_at_once_and_once_after(
+        user: User, chat: ChatApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    alice, bob = make_user(chat.run, 'alice'), make_user(chat.run, 'bob', display_name='Bob')
+    with_bob = open_chat(chat.run, alice, bob)
+    say(chat.run, bob, with_bob, 'hello')
+    await signed_in(user, 'alice', '/')
+    await rows_become(user, lambda rows: names(rows) == ['Bob'])
+    monkeypatch.setattr(inbox_view, 'REDRAW_EVERY', 2.0)  # longer than the ten sends take
+    await asyncio.sleep(2.0)  # a quiet spell
+    drawn: list[str] = []
+    render = inbox_view.InboxView.render
+
+    def counted(view: inbox_view.InboxView) -> None:
+        drawn.append(view.listing.rows[with_bob].text or '')
+        render(view)
+
+    monkeypatch.setattr(inbox_view.InboxView, 'render', counted)
+    for n in range(10):
+        await chat.run(conversations.send_message, actor_id=bob.id, conversation_id=with_bob, body=f'burst {n}')
+    rows = await rows_become(user, lambda rows: rows[0].last == 'burst 9')
+    assert rows[0].unread == 11
+    assert drawn == ['burst 0', 'burst 9']  # the first at once, the other nine together
 
 
 async def test_the_open_conversation_is_highlighted_beside_the_list(user: User, chat: ChatApp) -> None:
