@@ -279,6 +279,13 @@ def inbox_row(driver: WebDriver, conversation_id: int, timeout: float = WAIT_SEC
     return wait(driver, row, f'no inbox row for conversation {conversation_id} on {driver.current_url}', timeout)
 
 
+def open_row(driver: WebDriver, conversation_id: int) -> None:
+    """Click the conversation's inbox row. The list redraws its blocks (at most every 0.25 s while events come in),
+    which can replace the row between finding and clicking it: then it is found again."""
+    wait(driver, lambda d: _click(inbox_row(d, conversation_id)),
+         f'could not click the inbox row of conversation {conversation_id}')
+
+
 def unread_badge(driver: WebDriver, conversation_id: int) -> int:
     """The unread count the row's badge shows (0: no badge); words for screen readers may follow the number."""
     badges = inbox_row(driver, conversation_id).find_elements(By.CSS_SELECTOR, '.inbox-badge')

@@ -27,6 +27,7 @@ from tests.e2e.harness import (
     find,
     inbox_row,
     login,
+    open_row,
     random_secret,
     running_apps,
     send,
@@ -102,7 +103,7 @@ def test_a_group_of_three_talks_and_the_inbox_badge_counts_up_then_clears(trio: 
         wait_for_title_count(trio.carol, carol_start + number)
     wait_for_messages(trio.alice, texts)
 
-    inbox_row(trio.carol, group_id).click()  # a plain link: the group opens beside the inbox
+    open_row(trio.carol, group_id)  # a plain link: the group opens beside the inbox
     wait(trio.carol, lambda d: d.current_url.rstrip('/').endswith(path), f'carol is not on {path}')
     find(trio.carol, 'message-input')
     wait_for_messages(trio.carol, texts)

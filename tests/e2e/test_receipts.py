@@ -21,8 +21,8 @@ from tests.e2e.harness import (
     app_env,
     css,
     find,
-    inbox_row,
     login,
+    open_row,
     random_secret,
     running_apps,
     send,
@@ -86,7 +86,7 @@ def test_seen_appears_under_my_message_live_when_the_other_person_opens_the_chat
     assert receipts(pair.alice) == [], 'Seen before bob opened the conversation'
 
     pair.alice.execute_script('window.chatappSamePage = true')
-    inbox_row(pair.bob, pair.conversation_id).click()
+    open_row(pair.bob, pair.conversation_id)
     wait_for_messages(pair.bob, [text])
     wait(pair.alice, lambda d: any(line.startswith('Seen') for line, _ in receipts(d)),
          'no "Seen" appeared on alice\'s page')
