@@ -118,32 +118,39 @@ class ReadMarker:
             self._timer = None
 
     async def _write(self) -> None:
+        """Write the batch chunk by chunk. A chunk that fails stops the write (the database is likely away): it and
+        the chunks after it are kept for the next try, and the write counts once towards the backoff."""
         batch, self._pending = self._pending, {}
         self._last_write = asyncio.get_running_loop().time()
         try:
-            for chunk in _chunks(batch):
-                await self._write_chunk(chunk)
+            chunks = _chunks(batch)
+            for index, chunk in enumerate(chunks):
+                if not await self._write_chunk(chunk):
+                    self._failures += 1
+                    for unwritten in chunks[index:]:
+                        self._keep(unwritten)
+                    return
+            self._failures = 0
         finally:
             self._writing = None
             self._schedule()
 
-    async def _write_chunk(self, chunk: dict[tuple[int, int], _Pending]) -> None:
+    async def _write_chunk(self, chunk: dict[tuple[int, int], _Pending]) -> bool:
+        """One transaction; whether it was written (its listeners have heard then)."""
         try:
             marks = [reads.Mark(actor_id, conversation_id, pending.seq)
                      for (actor_id, conversation_id), pending in chunk.items()]
             results = await self._run(reads.mark_reads, marks=marks)
         except Exception:
-            self._failures += 1
             log.warning('could not write %d read marks; trying again later', len(chunk), exc_info=True)
-            self._keep(chunk)
-            return
-        self._failures = 0
+            return False
         for key, pending in chunk.items():
             for done in pending.done:
                 try:
                     done(results.get(key))
                 except Exception:
                     log.exception('a read mark listener failed')
+        return True
 
     def _keep(self, batch: dict[tuple[int, int], _Pending]) -> None:
         """Put a failed batch back, merged with what was marked meanwhile."""

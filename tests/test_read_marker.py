@@ -123,6 +123,36 @@ async def test_a_big_write_is_cut_into_transactions_of_whole_conversations(
                for team in teams for reader in (bob, carol) if (team, reader) != (teams[1], carol))
 
 
+async def test_a_failed_chunk_stops_the_write_and_keeps_the_rest(services: ServiceRunner,
+                                                                 writes: list[list[reads.Mark]],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database away: one try, not one per chunk, and every mark of the write comes back for the next."""
+    monkeypatch.setattr(read_marker, 'CHUNK_MARKS', 1)
+    alice, bob = make_user(services, 'alice'), make_user(services, 'bob')
+    teams = [read_group(services, f'Team {i}', alice, bob) for i in range(3)]
+    seqs = {team: say(services, alice, team, 'hello').seq for team in teams}
+    counted = reads.mark_reads
+    tries: list[int] = []
+
+    def flaky(tx: Tx, *, marks: list[reads.Mark]) -> Any:
+        tries.append(len(marks))
+        if len(tries) == 1:
+            raise ConnectionError('database away')
+        return counted(tx, marks=marks)
+
+    monkeypatch.setattr(reads, 'mark_reads', flaky)
+    marker = ReadMarker(services)
+    heard: list[int | None] = []
+    for team in teams:
+        marker.mark(bob.id, team, seqs[team], heard.append)
+    await _until(lambda: tries)
+    await asyncio.sleep(0.05)
+    assert tries == [1] and marker.pending == 3  # the other two chunks were not tried against a database away
+
+    await _until(lambda: len(heard) == 3)
+    assert tries == [1, 1, 1, 1] and all(_positions(services, team)[bob.id] == seqs[team] for team in teams)
+
+
 async def test_close_writes_what_is_pending(services: ServiceRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(read_marker, 'GATHER', 60.0)  # the timer would never fire within the test
     alice, bob = make_user(services, 'alice'), make_user(services, 'bob')
