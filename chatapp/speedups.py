@@ -1,4 +1,5 @@
-"""Three measured speed-ups inside NiceGUI 3.18 and python-socketio 5 (pinned), until they are fixed upstream.
+"""Measured speed-ups inside NiceGUI 3.18 and python-socketio 5 (pinned), until they are fixed upstream: three here,
+and the index of a socket's rooms in ``chatapp.socket_rooms``.
 
 **Signatures.** Every NiceGUI element makes three observable collections (props, classes, style), and each asks
 ``helpers.expects_arguments(on_change)``, which runs ``inspect.signature`` on the element's bound ``update`` method:
@@ -31,6 +32,8 @@ from typing import Any
 from nicegui import helpers, ui_run
 from nicegui.server import CustomServerConfig
 from socketio.packet import Packet
+
+from chatapp import socket_rooms
 
 WEBSOCKETS = 'websockets-sansio'
 
@@ -81,7 +84,9 @@ class SansIOServerConfig(CustomServerConfig):
 
 def install() -> None:
     """Use the remembering ``expects_arguments`` wherever NiceGUI asks, and the one-walk binary check wherever
-    python-socketio asks, and the sans-I/O websockets for the server ``ui.run`` starts (idempotent)."""
+    python-socketio asks, the sans-I/O websockets for the server ``ui.run`` starts, and the room index
+    (idempotent)."""
     helpers.expects_arguments = expects_arguments
     Packet.data_is_binary = staticmethod(data_is_binary)
     ui_run.CustomServerConfig = SansIOServerConfig  # type: ignore[misc]
+    socket_rooms.install()
