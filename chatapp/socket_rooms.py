@@ -68,7 +68,7 @@ def basic_disconnect(self: BaseManager, sid: Any, namespace: Any, **kwargs: Any)
 
 def install() -> None:
     """Index the rooms of every python-socketio manager in this process (idempotent; before any socket connects)."""
-    BaseManager.basic_enter_room = basic_enter_room  # type: ignore[method-assign]
-    BaseManager.basic_leave_room = basic_leave_room  # type: ignore[method-assign]
-    BaseManager.get_rooms = get_rooms  # type: ignore[method-assign]
-    BaseManager.basic_disconnect = basic_disconnect  # type: ignore[method-assign]
+    BaseManager.basic_enter_room = basic_enter_room
+    BaseManager.basic_leave_room = basic_leave_room
+    BaseManager.get_rooms = get_rooms
+    BaseManager.basic_disconnect = basic_disconnect
