@@ -122,7 +122,7 @@ class Releaser:
             self._sweep = loop.call_later(GRACE_SECONDS, self.sweep)
 
     def sweep(self) -> None:
-        """Start a sweep round (see ``_round``) unless one runs."""
+        """Start a sweep round (``_sweep_round``) unless one runs."""
         self._sweep = None
         if self._round is None:
             self._round = asyncio.get_running_loop().create_task(self._sweep_round())
