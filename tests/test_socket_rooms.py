@@ -4,13 +4,28 @@ random connects, room changes, closed rooms and disconnects on a real ``AsyncSer
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import socketio
+from socketio.base_manager import BaseManager
 
 from chatapp import socket_rooms
 
 NAMESPACES = ('/', '/other')
+PATCHED = ('basic_enter_room', 'basic_leave_room', 'get_rooms', 'basic_disconnect')
+
+
+@pytest.fixture
+def indexed() -> Iterator[None]:
+    """The index installed for one test, and the manager's methods as they were afterwards: otherwise this test's
+    install would make ``test_installed_by_the_app`` pass whether or not the app installs it."""
+    before = {name: BaseManager.__dict__[name] for name in PATCHED}
+    socket_rooms.install()
+    yield
+    for name, method in before.items():
+        setattr(BaseManager, name, method)
 
 
 def scanned_rooms(manager: Any, sid: str, namespace: str) -> set[Any]:
@@ -18,8 +33,7 @@ def scanned_rooms(manager: Any, sid: str, namespace: str) -> set[Any]:
     return {name for name, room in manager.rooms.get(namespace, {}).items() if name is not None and sid in room}
 
 
-async def test_the_index_answers_as_the_scan_through_random_changes() -> None:
-    socket_rooms.install()
+async def test_the_index_answers_as_the_scan_through_random_changes(indexed: None) -> None:
     server = socketio.AsyncServer()
     manager = server.manager
     rng = random.Random(9)
@@ -54,6 +68,4 @@ async def test_the_index_answers_as_the_scan_through_random_changes() -> None:
 
 
 def test_installed_by_the_app(user: Any) -> None:
-    from socketio.base_manager import BaseManager
-
     assert BaseManager.get_rooms is socket_rooms.get_rooms  # tests/main.py built the app with create_app
