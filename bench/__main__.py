@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--redis-url', default=DEFAULT_REDIS, help='Redis for scenario f')
     parser.add_argument('--b-rate', type=float, help=f'messages a second offered in b and f (default {FULL.b_rate:g})')
     parser.add_argument('--d-rate', type=float, help=f'messages a second offered in d (default {FULL.d_rate:g})')
+    parser.add_argument('--search-backend', choices=('both', 'sqlite', 'postgres'), default='both',
+                        help='which backends scenario l measures (default both)')
     parser.add_argument('--profile', type=Path, help='profile each app process with py-spy into this folder')
     parser.add_argument('--write', action='store_true', help=f'append the table to {DOCS}')
     parser.add_argument('--note', default='', help='a heading for the table (what changed)')
@@ -45,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix='chatapp-bench-') as workdir:
+        backends = ('sqlite', 'postgres') if args.search_backend == 'both' else (args.search_backend,)
         services = Services(Path(workdir), postgres_url=args.postgres_url, redis_url=args.redis_url,
-                            profile_dir=args.profile)
+                            profile_dir=args.profile, search_backends=backends)
         scale = SMOKE if args.smoke else FULL
         if args.b_rate:
             scale = replace(scale, b_rate=args.b_rate)

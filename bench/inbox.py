@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bench import crowd, seed
 from bench.measure import latency_figures
+from bench.page import Page
 from bench.person import Person
 from bench.setup import Services, measured, running, world
 from bench.tab import loopback
@@ -94,7 +96,18 @@ def _read_times(runner: ServiceRunner, owner: crowd.Someone, repeats: int) -> Ro
 
 
 async def _memory(services: Services, scale: Scale) -> Row:
-    w = world(services, 'j-memory')
+    return await page_memory(services, scale, 'j-memory')
+
+
+Decorate = Callable[[ServiceRunner, int], None]
+"""Adds to a seeded conversation (its id) what the pages measured must show besides its 50 messages."""
+
+
+async def page_memory(services: Services, scale: Scale, label: str, decorate: Decorate | None = None,
+                      shown: Callable[[Page], bool] = lambda page: True) -> Row:
+    """Server memory per open chat page with an inbox pane of 50 rows and 50 messages (``decorate`` adds to each
+    conversation; a page counts as open once ``shown`` holds of it too)."""
+    w = world(services, label)
     names = [f'm{i}' for i in range(scale.j_memory_people)]
 
     def make(runner: ServiceRunner) -> list[seed.Pair]:
@@ -103,7 +116,9 @@ async def _memory(services: Services, scale: Scale) -> Row:
         crowd.befriend(runner, neighbours)
         pairs = [seed.Pair(people[i].username, people[i + 1].username) for i in range(0, len(people) - 1, 2)]
         for pair in pairs:
-            seed.make_history(runner, pair, SHOWN)
+            conversation_id = seed.make_history(runner, pair, SHOWN)
+            if decorate is not None:
+                decorate(runner, conversation_id)
         paired = {(pair.a, pair.b) for pair in pairs}
         for a, b in neighbours:
             if (a.username, b.username) not in paired and (b.username, a.username) not in paired:
@@ -117,10 +132,10 @@ async def _memory(services: Services, scale: Scale) -> Row:
                   for name, peer in ((pair.a, pair.b), (pair.b, pair.a))]
         half = 2 * (len(pairs) // 2)
         try:
-            await _open_chats(people[:half])
+            await _open_chats(people[:half], shown)
             await asyncio.sleep(scale.settle_seconds)
             first = app.rss_bytes()
-            await _open_chats(people[half:])
+            await _open_chats(people[half:], shown)
             await asyncio.sleep(scale.settle_seconds)
             second = app.rss_bytes()
             pages = [person.tab.page for person, _ in people if person.tab.page]
@@ -133,14 +148,14 @@ async def _memory(services: Services, scale: Scale) -> Row:
             'kb_per_page': round((second - first) / max(added, 1) / 1024, 1), 'rss_mb': round(second / 2**20, 1)}
 
 
-async def _open_chats(people: list[tuple[Person, str]]) -> None:
+async def _open_chats(people: list[tuple[Person, str]], shown: Callable[[Page], bool]) -> None:
     gate = asyncio.Semaphore(4)
 
     async def open_one(person: Person, peer: str) -> None:
         async with gate:
             await person.open_chat(peer)
-            await person.tab.wait_until(lambda page: page.count(ROW) >= 1 and page.count('message') >= SHOWN,
-                                        what='the inbox pane and 50 messages')
+            await person.tab.wait_until(lambda page: page.count(ROW) >= 1 and page.count('message') >= SHOWN
+                                        and shown(page), what='the inbox pane and 50 messages')
 
     await asyncio.gather(*(open_one(person, peer) for person, peer in people))
 

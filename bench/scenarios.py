@@ -23,8 +23,11 @@ from bench.inbox import scenario_j
 from bench.load import chatting_pairs, close_all, closed_loop, open_chats, open_loop, warm_up
 from bench.measure import Deliveries, latency_figures
 from bench.person import Person
+from bench.pictures import scenario_n
+from bench.search import scenario_l
 from bench.setup import Services, World, measured, running, world
 from bench.typist import scenario_t
+from bench.uploads import scenario_m
 from bench.usage import cpu_use, gc_pauses, named
 from chatapp.security.limiter import parse_rates
 from chatapp.services import conversations
@@ -77,6 +80,15 @@ class Scale:
     t_cps: float = 6
     """Characters a second a person types (messages of 10-80 characters)."""
     t_idle_seconds: float = 10
+    l_messages: int = 1_000_000
+    l_conversations: int = 10_000
+    l_people: int = 2_000
+    l_hubs: int = 20
+    """People in many conversations (about 300 each); as many others in few are searchers too."""
+    l_directs_per_hub: int = 50
+    l_searches: int = 400
+    m_upload_bytes: int = 10_000_000
+    m_uploads_per_second: float = 1
 
 
 FULL = Scale()
@@ -85,7 +97,9 @@ SMOKE = Scale(a_messages=10, warmup_messages=2, b_pairs=2, b_rate=20, b_seconds=
               h_rate=10, h_seconds=2, h_flood_messages=300, h_flood_clicks=300, settle_seconds=0.5,
               k_members=4, k_rate=4, k_seconds=1, i_online=6, i_spare=3, i_span=1, i_churn_per_second=3,
               i_churn_lead_seconds=1, j_conversations=55, j_groups=3, j_repeats=2, j_memory_people=6,
-              j_memory_span=2, t_pairs=2, t_seconds=3, t_cps=40, t_idle_seconds=0.5)
+              j_memory_span=2, t_pairs=2, t_seconds=3, t_cps=40, t_idle_seconds=0.5,
+              l_messages=3000, l_conversations=60, l_people=40, l_hubs=3, l_directs_per_hub=4, l_searches=20,
+              m_upload_bytes=200_000, m_uploads_per_second=4)
 
 
 async def scenario_a(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
@@ -285,8 +299,11 @@ async def scenario_h(services: Services, scale: Scale, earlier: dict[str, Row]) 
 Scenario = Callable[[Services, Scale, dict[str, Row]], Awaitable[Row]]
 SCENARIOS: dict[str, Scenario] = {'a': scenario_a, 'b': scenario_b, 'c': scenario_c, 'd': scenario_d,
                                   'e': scenario_e, 'f': scenario_f, 'g': scenario_g, 'h': scenario_h,
-                                  'i': scenario_i, 'j': scenario_j, 'k': scenario_k, 't': scenario_t}
-"""Issue 8's benchmarks h, i and j are k, i and j here: this tool's h was issue 7's flood. t: people typing."""
+                                  'i': scenario_i, 'j': scenario_j, 'k': scenario_k, 't': scenario_t,
+                                  'l': scenario_l, 'm': scenario_m, 'n': scenario_n}
+"""Issue 8's benchmarks h, i and j are k, i and j here: this tool's h was issue 7's flood. t: people typing.
+l: issue 10's message search. m: issue 10's uploads beside scenario a (the issue's "k"). n: issue 10's memory per
+page with pictures and reactions (the issue's "m")."""
 
 
 async def _flood_run(services: Services, scale: Scale, label: str, *, flood: bool) -> Row:

@@ -31,6 +31,8 @@ class Services:
     """The database scenario f makes anew on that server (the test suite's smoke run uses a name of its own)."""
     profile_dir: Path | None = None
     """With a folder, every app process is profiled with py-spy into it."""
+    search_backends: tuple[str, ...] = ('sqlite', 'postgres')
+    """The backends scenario l measures (seeding a million messages takes minutes on each)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ from chatapp import health, speedups
 from chatapp.broker import Broker, make_broker
 from chatapp.db import make_engine, migrate
 from chatapp.ephemeral import Ephemeral
+from chatapp.files import Files, avatar_routes
+from chatapp.files import routes as file_routes
+from chatapp.files.avatar_parts import Avatars
+from chatapp.files.janitor import Janitor
 from chatapp.read_marker import ReadMarker
 from chatapp.realtime import Hub
 from chatapp.security import PasswordHasher, SecurityHeaders
@@ -41,6 +45,12 @@ class ChatApp:
     """Typing and presence: ``await chat.ephemeral.typing(...)``, ``await chat.ephemeral.presence_of(...)``."""
     marker: ReadMarker
     """Read positions of every page of the process, written together: ``chat.marker.mark(...)``."""
+    files: Files
+    """Pictures and files: ``chat.files.links.file_url(...)``, ``chat.files.links.upload_token(...)``,
+    ``chat.files.waiting.register(...)`` (see ``chatapp.files``)."""
+    avatars: Avatars
+    """Profile pictures: ``chat.avatars.tokens.upload_token(...)``, ``chat.avatars.waiting.register(...)``,
+    ``chat.avatars.discard(...)`` (see ``chatapp.files.avatar_parts``)."""
 
 
 def create_app(settings: Settings) -> ChatApp:
@@ -52,12 +62,20 @@ def create_app(settings: Settings) -> ChatApp:
     ephemeral = Ephemeral(settings, broker, runner)
     hub = Hub(broker, presence=ephemeral.presence)
     marker = ReadMarker(runner)
+    files = Files.for_settings(settings)
+    janitor = Janitor(files, runner)
+    avatars = Avatars.for_settings(settings, files)
     chat = ChatApp(settings=settings, engine=engine, broker=broker, hub=hub, run=runner, ephemeral=ephemeral,
-                   marker=marker)
+                   marker=marker, files=files, avatars=avatars)
 
     app.on_startup(broker.start)
     app.on_startup(ephemeral.start)
+    app.on_startup(janitor.start)
+    app.on_startup(lambda: avatars.start(runner))
     app.on_shutdown(marker.close)  # first: its last marks need the database and the broker
+    app.on_shutdown(janitor.stop)
+    app.on_shutdown(avatars.stop)
+    app.on_shutdown(files.close)
     app.on_shutdown(ephemeral.stop)
     app.on_shutdown(broker.stop)
     app.on_shutdown(runner.shutdown)
@@ -71,6 +89,8 @@ def create_app(settings: Settings) -> ChatApp:
                        close_after=guard.budget.close_after, refusals=lambda: guard.refusals)
     app.add_middleware(SecurityHeaders)
     health.register(engine, settings.redis_url)  # GET /healthz: 200 or 503, for load balancers
+    file_routes.register(files, runner)  # POST /files/upload?token=…, GET /files/<token>
+    avatar_routes.register(avatars, runner)  # POST /files/avatar?token=…, GET /avatars/<sha256>-<size>.webp
 
     from pages import register_all
 

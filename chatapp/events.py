@@ -25,6 +25,14 @@ class MessagePosted(BaseEvent):
     message: MessageData
 
 
+class MessageChanged(BaseEvent):
+    """A stored message was edited, deleted or reacted to: ``message`` is its new state, its ``change_seq`` its place in
+    the conversation's numbering of changes. Recipients: the conversation's members at the moment of the commit."""
+
+    kind: Literal['changed'] = 'changed'
+    message: MessageData
+
+
 class FriendshipChanged(BaseEvent):
     """A request was sent, accepted, declined or cancelled, or a friendship ended, between ``user_ids``."""
 
@@ -76,7 +84,19 @@ class PresenceChanged(BaseEvent):
     last_seen_at: datetime | None = None
 
 
-Event = Annotated[MessagePosted | FriendshipChanged | MembershipChanged | ReadMoved | Typing | PresenceChanged,
+class SessionsEnded(BaseEvent):
+    """Browsers' proofs of ``user_id`` made before ``epoch`` no longer count ("sign out everywhere", a password
+    change, the account deleted): the account's open pages go to the login page, except those of the browser tagged
+    ``kept`` (the one that changed the password; see ``pages.identity``). Recipients: that account alone."""
+
+    kind: Literal['sessions'] = 'sessions'
+    user_id: int
+    epoch: int
+    kept: str | None = None
+
+
+Event = Annotated[MessagePosted | MessageChanged | FriendshipChanged | MembershipChanged | ReadMoved | Typing
+                  | PresenceChanged | SessionsEnded,
                   Field(discriminator='kind')]
 _adapter: TypeAdapter[Event] = TypeAdapter(Event)
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 import argparse
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -28,6 +29,12 @@ from sqlalchemy import Connection, Engine, text
 
 SCRIPT_LOCATION = Path(__file__).parent / 'migrations'
 PG_LOCK_KEY = 0x63686174_6D696772  # 'chatmigr': one advisory lock id for every chatapp process on a server
+SEARCH_TABLES = frozenset({'message_search', 'message_search_data', 'message_search_idx', 'message_search_docsize',
+                           'message_search_config', 'message_search_pg'})
+"""SQLite's full-text index of revision 0005 (the FTS5 table and the shadow tables FTS5 keeps for it), and
+PostgreSQL's side table of revision 0007."""
+SEARCH_INDEXES = frozenset({('message', 'ix_message_search')})
+"""PostgreSQL's full-text index of revision 0005 (table, index), dropped again by revision 0007."""
 
 
 def upgrade(engine: Engine, revision: str = 'head') -> None:
@@ -90,6 +97,17 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
     with open(f'{database}.migrate-lock', 'a+b') as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         yield  # closing the file releases the lock
+
+
+def include_name(name: str | None, type_: str, parent_names: MutableMapping[Any, str | None]) -> bool:
+    """Alembic's ``include_name``: leave out of a comparison with the models exactly the full-text search objects of
+    revisions 0005 and 0007, which no model can describe (autogenerate would otherwise drop them in every new
+    revision). Any other table or index that the models lack is still reported."""
+    if type_ == 'table':
+        return name not in SEARCH_TABLES
+    if type_ == 'index':
+        return (parent_names.get('table_name'), name) not in SEARCH_INDEXES
+    return True
 
 
 def make_revision(message: str, url: str | None = None) -> None:

@@ -18,6 +18,8 @@ class UserPublic(Frozen):
     id: int
     username: str
     display_name: str
+    avatar: str | None = None
+    """The profile picture's hash (``None``: initials); pages turn it into URLs with ``pages.avatar.avatar_url``."""
 
     @property
     def label(self) -> str:
@@ -25,8 +27,40 @@ class UserPublic(Frozen):
         return self.display_name or self.username
 
 
+class Quote(Frozen):
+    """The message a reply answers, as the reply shows it: its sender and the start of its first line."""
+
+    seq: int
+    sender_id: int
+    excerpt: str
+    """Empty when the quoted message was deleted."""
+    deleted: bool = False
+
+
+class Reactions(Frozen):
+    """Who reacted to a message with one emoji, in the order they did."""
+
+    emoji: str
+    user_ids: tuple[int, ...]
+
+
+class AttachmentInfo(Frozen):
+    """A file or picture a message carries, as pages show it (its bytes are fetched through a signed URL, see
+    ``chatapp.files``)."""
+
+    id: int
+    kind: str
+    """``image`` or ``file``."""
+    mime: str
+    filename: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+
+
 class MessageData(Frozen):
-    """One message as views render it and as it travels on the broker."""
+    """One message as views render it and as it travels on the broker. The fields after ``kind`` describe changes
+    made after sending (see ``chatapp.services.message_changes``); a message never changed keeps their defaults."""
 
     id: int
     conversation_id: int
@@ -36,6 +70,17 @@ class MessageData(Frozen):
     created_at: datetime
     kind: str = 'text'
     """``text``, or ``event`` for a timeline event whose ``body`` is JSON (see ``chatapp.timeline``)."""
+    edited_at: datetime | None = None
+    deleted: bool = False
+    """Deleted by its sender: ``body`` is empty and views say "This message was deleted"."""
+    change_seq: int = 0
+    """The conversation's change number of this message's latest change (0: never changed)."""
+    reply: Quote | None = None
+    reactions: tuple[Reactions, ...] = ()
+    mentions: tuple[int, ...] = ()
+    """Members named with ``@username``, set on a message as it is posted (the inbox marks the mention); reads leave
+    it empty (views find the names in the text themselves)."""
+    attachment: AttachmentInfo | None = None
 
 
 class Relation(StrEnum):
@@ -105,9 +150,24 @@ class ChatInfo(Frozen):
     joined_seq: int
     read_seq: int
     last_seq: int
+    change_seq: int = 0
+    """The conversation's change number when read: the view applies changes after it (read before the messages,
+    so a change committed in between is applied again, never missed)."""
     receipts: list[Receipt]
+    blocked: list[int] = []
+    """People I block (groups only): their messages are collapsed for me."""
     messages: list[MessageData]
     has_earlier: bool
+
+
+class Updates(Frozen):
+    """What a view missed: new messages, and messages changed after the view's change number."""
+
+    messages: list[MessageData]
+    changed: list[MessageData]
+    change_seq: int
+    """The change number the view has caught up to once it applied ``changed``; more may follow when
+    ``changed`` was a full batch."""
 
 
 class InboxRow(Frozen):
@@ -126,6 +186,8 @@ class InboxRow(Frozen):
     last_seq: int
     read_seq: int
     muted: bool
+    mention_seq: int = 0
+    """The newest message that mentions me: marked while it is unread (``mention_seq > read_seq``), even muted."""
 
     @property
     def unread(self) -> int:
@@ -157,3 +219,53 @@ class Privacy(Frozen):
 
     read_receipts: bool
     show_presence: bool
+
+
+class Account(UserPublic):
+    """The signed-in person's own account as pages hold it: also the session epoch that a browser's proof of the
+    account records at login (``pages.identity``); a proof of an older epoch no longer counts."""
+
+    session_epoch: int = 0
+
+
+class Profile(Frozen):
+    """A person's profile card as the asking person may see it (``services.profiles``)."""
+
+    user: UserPublic
+    about: str
+    relation: Relation
+    me: bool = False
+    """The card is the asker's own."""
+    blocked: bool = False
+    """The asker has blocked this person (never the other way round: nobody learns who blocked them)."""
+
+
+class SnippetPart(Frozen):
+    """A stretch of a search hit's text; ``match`` marks a searched word. Plain text: the page escapes it."""
+
+    text: str
+    match: bool
+
+
+class SearchHit(Frozen):
+    """One message found by a search, with where it lives and the words around the match."""
+
+    message_id: int
+    conversation_id: int
+    conversation_title: str
+    path: str
+    """The conversation's page; the page opens it at ``seq`` (``?at=``)."""
+    seq: int
+    sender_label: str
+    created_at: datetime
+    snippet: list[SnippetPart]
+
+
+class MessageSearchPage(Frozen):
+    """A page of message search results, best first."""
+
+    hits: list[SearchHit]
+    page: int
+    has_more: bool
+    limited: bool
+    """Only the newest matches were ranked (see ``chatapp.services.search``): older ones may exist."""

@@ -78,6 +78,14 @@ class Settings(BaseSettings):
         '10/10s,60/min', description='groups created, members added, removed or made admin, and renames, per account')
     limit_group_changes_per_address: RateSpec = Field(
         '30/10s,300/min', description='the same, per client address')
+    limit_uploads: RateSpec = Field(
+        # Each upload can be 10 MB of bytes to receive, hash and store, and a picture seconds of decoding.
+        '10/min,100/h', description='pictures and files uploaded, per account (checked before the bytes are read)')
+    limit_uploads_per_address: RateSpec = Field('30/min,300/h', description='the same, per client address')
+    max_upload_mb: int = Field(
+        10, ge=1, le=1024, description='largest file or picture one upload may carry, in MiB (cut off on the server '
+                                       'as the bytes arrive)')
+    quota_mb: int = Field(500, ge=1, description="storage one account's files and pictures may take, in MiB")
     presence_grace_seconds: float = Field(
         5, ge=0, description='seconds after the last page of a person closes before they show offline (a reload '
                              'within it does not flicker)')

@@ -37,6 +37,9 @@ class Conversation(SQLModel, table=True):
     direct_key: str | None = Field(default=None, max_length=64, unique=True)
     title: str | None = Field(default=None, max_length=GROUP_TITLE_MAX)
     last_seq: int = Field(default=0)
+    change_seq: int = Field(default=0)
+    """Numbers the changes to this conversation's messages (edits, deletes, reactions) without gaps, as
+    ``last_seq`` numbers the messages: taking the next one locks the row, so changes commit in order."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     last_activity_at: datetime = Field(default_factory=utcnow,
                                        sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -51,7 +54,8 @@ class ConversationMember(SQLModel, table=True):
       positions, never by counting rows. Never moves backwards.
     - ``read_at``: when ``read_seq`` last moved (shown as "Seen 14:02").
     - ``role``: ``admin`` or ``member`` (direct conversations: both ``member``).
-    - ``muted``: no toasts for this conversation and it is left out of the title's total."""
+    - ``muted``: no toasts for this conversation and it is left out of the title's total.
+    - ``mention_seq``: the newest message that mentions this member."""
 
     conversation_id: int = Field(foreign_key='conversation.id', primary_key=True, ondelete='CASCADE')
     user_id: int = Field(foreign_key='user.id', primary_key=True, index=True, ondelete='CASCADE')
@@ -61,3 +65,6 @@ class ConversationMember(SQLModel, table=True):
     read_seq: int = Field(default=0)
     read_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     muted: bool = Field(default=False)
+    mention_seq: int = Field(default=0)
+    """The newest message that mentions this member (``@username``): the inbox marks the conversation while it is
+    unread, even when muted."""

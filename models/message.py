@@ -30,6 +30,7 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint('conversation_id', 'seq', name='uq_message_conversation_seq'),
         Index('ux_message_sender_txn', 'sender_id', 'client_txn', unique=True),
+        Index('ix_message_changes', 'conversation_id', 'change_seq'),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -40,3 +41,12 @@ class Message(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     client_txn: str | None = Field(default=None, max_length=TXN_MAX_LENGTH)
     kind: str = Field(default=MessageKind.TEXT, max_length=16)
+    edited_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    """When the sender last edited the text (``None``: never)."""
+    deleted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    """When the sender deleted it: ``body`` is then empty and it shows as "This message was deleted"."""
+    change_seq: int = Field(default=0)
+    """The conversation's ``change_seq`` at this message's latest change (edit, delete, reaction); 0: never
+    changed. A view that has applied change n knows n + 1 comes next, as with ``seq``."""
+    reply_seq: int | None = Field(default=None)
+    """The ``seq`` of the message of the same conversation that this one replies to."""

@@ -11,6 +11,10 @@ USERNAME_MAX = 32
 """Longest username: the column's size, and the rule that sign-up states and lookups rely on."""
 DISPLAY_NAME_MAX = 64
 """Longest display name: the column's size, and the rule that sign-up states."""
+ABOUT_MAX = 140
+"""Longest "about" line of a profile."""
+AVATAR_HASH_LENGTH = 64
+"""A SHA-256 in hex: what ``User.avatar`` holds."""
 
 
 class User(SQLModel, table=True):
@@ -27,3 +31,14 @@ class User(SQLModel, table=True):
     """Show online / last seen; off is reciprocal: who hides theirs sees nobody's."""
     last_seen_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     """When the last of this person's pages closed (kept when they go offline)."""
+    about: str = Field(default='', max_length=ABOUT_MAX)
+    """A line about themselves that others see on the profile card."""
+    session_epoch: int = Field(default=0)
+    """Incremented by "sign out everywhere" and a password change: a browser that signed in under an older epoch is
+    signed out at its next step."""
+    avatar: str | None = Field(default=None, max_length=AVATAR_HASH_LENGTH)
+    """The profile picture: the SHA-256 (hex) of its largest square size, which names its files
+    (``chatapp.files.avatars``); ``None``: initials are shown."""
+    deleted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    """When the account was deleted. The row stays (anonymised) so that the messages it wrote keep a sender, shown as
+    "Deleted account"."""

@@ -12,6 +12,7 @@ from nicegui import ui
 from nicegui.elements.html import Html
 from nicegui.elements.mixins.text_element import TextElement
 
+from pages.avatar import avatar_img
 from pages.hooks import hook
 from pages.identity import Identity
 from pages.theme import dark_mode_toggle
@@ -81,11 +82,12 @@ def _navigation() -> None:
 
 def _account(identity: Identity) -> None:
     user = identity.user
-    # The initial is hidden from screen readers: the name is written beside it. The log-out button follows in the
-    # header itself, whose gap is the one this row had.
-    Html(f'<div class="q-avatar bg-primary account-avatar" aria-hidden="true" style="font-size: 24px; '
-         f'color: white;"><div class="q-avatar__content row flex-center overflow-hidden">'
-         f'<div class="font-semibold">{escape(user.label[:1].upper())}</div></div></div>'
+    # The picture or initial is hidden from screen readers: the name is written beside it. The log-out button follows
+    # in the header itself, whose gap is the one this row had.
+    face = avatar_img(user.avatar, 24) or f'<div class="font-semibold">{escape(user.label[:1].upper())}</div>'
+    Html(f'<div class="q-avatar{"" if user.avatar else " bg-primary"} account-avatar" aria-hidden="true" '
+         f'style="font-size: 24px; color: white;"><div class="q-avatar__content row flex-center overflow-hidden">'
+         f'{face}</div></div>'
          f'<div class="nicegui-column account-names gap-0">'
          f'<div class="text-sm font-medium leading-tight ellipsis">{escape(user.label)}</div>'
          f'<div class="text-xs muted leading-tight ellipsis" data-testid="whoami">@{escape(user.username)}</div>'

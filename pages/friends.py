@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nicegui import Client, background_tasks, ui
@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse
 from chatapp.app import ChatApp
 from chatapp.events import Event, FriendshipChanged
 from chatapp.schemas import FriendsOverview, PersonResult, Relation, SearchPage, UserPublic
-from chatapp.services import friendships
+from chatapp.services import friendships, profiles
 from pages.avatar import avatar
 from pages.base_view import SignedInView
 from pages.coalescer import Coalescer
@@ -21,6 +21,7 @@ from pages.frame import frame
 from pages.hooks import hook
 from pages.identity import Identity, anonymous_redirect, require_identity
 from pages.inbox.notifier import Notifier
+from pages.profile_card import open_profile_card
 
 PATH = '/friends'
 
@@ -116,12 +117,20 @@ class FriendsView(SignedInView):
         if not isinstance(result, Failed):
             await self.reloads.run()
 
+    async def open_card(self, person: UserPublic, *, found: bool = False) -> None:
+        """The profile card of a person in my lists (by id), or of a search result (by username: see
+        ``services.profiles`` for who may open whose card)."""
+        if found:
+            await open_profile_card(self, self.change, profiles.found_card, username=person.username)
+        else:
+            await open_profile_card(self, self.change, profiles.profile_card, user_id=person.id)
+
     @ui.refreshable_method
     def friends_list(self) -> None:
         if not self.overview.friends:
             ui.label('No friends yet: search for people to add them.').classes('muted')
         for friend in self.overview.friends:
-            with _person_row(friend, 'friend'):
+            with _person_row(friend, 'friend', on_open=self.open_card):
                 hook(ui.button('Chat', icon='chat', on_click=lambda f=friend: ui.navigate.to(f'/chat/{f.username}')),
                      f'chat-{friend.username}').props('unelevated rounded dense no-caps')
                 hook(ui.button(icon='person_remove',
@@ -134,7 +143,7 @@ class FriendsView(SignedInView):
         if not self.overview.incoming and not self.overview.outgoing:
             ui.label('No pending requests.').classes('muted')
         for person in self.overview.incoming:
-            with _person_row(person, 'incoming', note='wants to be friends'):
+            with _person_row(person, 'incoming', note='wants to be friends', on_open=self.open_card):
                 hook(ui.button('Accept', on_click=lambda p=person: self.change(
                     friendships.accept_request, requester_id=p.id)), f'accept-{person.username}') \
                     .props('unelevated rounded dense no-caps color=positive')
@@ -142,7 +151,7 @@ class FriendsView(SignedInView):
                     friendships.decline_request, requester_id=p.id)), f'decline-{person.username}') \
                     .props('flat rounded dense no-caps')
         for person in self.overview.outgoing:
-            with _person_row(person, 'outgoing', note='request sent'):
+            with _person_row(person, 'outgoing', note='request sent', on_open=self.open_card):
                 hook(ui.button('Cancel', on_click=lambda p=person: self.change(
                     friendships.cancel_request, target_id=p.id)), f'cancel-{person.username}') \
                     .props('flat rounded dense no-caps')
@@ -155,7 +164,7 @@ class FriendsView(SignedInView):
         if not self.search.results:
             ui.label(f'Nobody matches "{self.query}".').classes('muted')
         for result in self.search.results:
-            with _person_row(result.user, 'person'):
+            with _person_row(result.user, 'person', on_open=lambda p: self.open_card(p, found=True)):
                 self._search_action(result)
         if self.search.page > 0 or self.search.has_more:
             with ui.row().classes('w-full justify-between'):
@@ -195,10 +204,18 @@ class FriendsView(SignedInView):
         dialog.open()
 
 
-def _person_row(person: UserPublic, kind: str, note: str = '') -> ui.row:
+def _person_row(person: UserPublic, kind: str, note: str = '',
+                on_open: Callable[[UserPublic], Awaitable[None]] | None = None) -> ui.row:
+    """A person with their avatar and names; a click on those (or Enter on them) opens their profile card."""
     with hook(ui.row(), f'{kind}-{person.username}').classes('w-full items-center no-wrap gap-2') as row:
-        avatar(person)
-        with ui.column().classes('gap-0 flex-grow min-w-0'):
-            ui.label(person.label).classes('font-medium truncate')
-            ui.label(f'@{person.username}' + (f' · {note}' if note else '')).classes('text-xs muted truncate')
+        with hook(ui.element('div'), f'profile-{person.username}') \
+                .classes('flex items-center no-wrap gap-2 flex-grow min-w-0 cursor-pointer') \
+                .props('role=button tabindex=0') as opener:
+            opener.props['aria-label'] = f'Profile of {person.label}'  # set directly: a props string is parsed
+            avatar(person)
+            with ui.column().classes('gap-0 flex-grow min-w-0'):
+                ui.label(person.label).classes('font-medium truncate')
+                ui.label(f'@{person.username}' + (f' · {note}' if note else '')).classes('text-xs muted truncate')
+        if on_open is not None:
+            opener.on('click', lambda: on_open(person)).on('keydown.enter', lambda: on_open(person))
     return row

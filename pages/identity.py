@@ -11,10 +11,16 @@ of its tabs picked (``app.storage.user['tabs']``, keyed by the tab id that the b
 across reloads); a tab that comes back to a process that does not know it takes its account from there. It is the
 same browser's storage, and the account must still be one the browser proved, so a tab id sent by another browser
 finds nothing.
+
+A proof records the account's session epoch at login (``app.storage.user['epochs']``); "sign out everywhere", a
+password change and deleting the account move the epoch on (``services.sessions``), and a proof of an older epoch no
+longer counts. A page load compares the two (it reads the account anyway), and each signed-in page hears
+``SessionsEnded`` (``pages.session_watch``), so no action pays a query for it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +29,16 @@ from nicegui import Client, app, ui
 from starlette.responses import RedirectResponse
 
 from chatapp.app import ChatApp
-from chatapp.schemas import UserPublic
+from chatapp.schemas import Account, UserPublic
 from chatapp.services.users import get_user
 from pages.navigation import login_url
+from pages.session_watch import SessionWatch
 from pages.timezone import BrowserZone
 
 ACCOUNTS = 'accounts'
+EPOCHS = 'epochs'
+"""``app.storage.user[EPOCHS]``: ``{str(user_id): session epoch at login}``; missing means 0 (proofs made before
+epochs existed, when every account's epoch was 0)."""
 TAB_USER = 'user_id'
 TABS = 'tabs'
 """``app.storage.user[TABS]``: ``{tab_id: [user_id, unix time of the choice]}``."""
@@ -50,6 +60,9 @@ class Identity:
     accounts: dict[str, Any]
     tab: dict[str, Any]
     tab_id: str | None = None
+    browser: str = ''
+    """A tag of this browser (a digest of its session id, which it does not reveal): the browser that changes the
+    password names itself with it and stays signed in."""
 
     def is_current(self) -> bool:
         """True while this tab is still signed in as ``user`` and the browser has not logged that account out."""
@@ -62,8 +75,24 @@ class Identity:
         accounts.pop(str(self.user.id), None)
         tabs = {tab_id: entry for tab_id, entry in _tabs(self.accounts).items()
                 if entry[0] != self.user.id and tab_id != self.tab_id}
-        self.accounts.update({ACCOUNTS: accounts, TABS: tabs})
+        self.accounts.update({ACCOUNTS: accounts, TABS: tabs, EPOCHS: _epochs_without(self.accounts, self.user.id)})
         self.tab.pop(TAB_USER, None)
+
+    def renew(self, epoch: int) -> None:
+        """Record that this browser's proof holds for ``epoch``: it changed the password and stays signed in."""
+        self.accounts[EPOCHS] = {**_epochs(self.accounts), str(self.user.id): epoch}
+
+    def sessions_ended(self, epoch: int, kept: str | None) -> bool:
+        """The account's proofs older than ``epoch`` stopped counting (``SessionsEnded``): True, after forgetting the
+        account in this browser, when this browser's proof is one of them and the browser is not the one ``kept``."""
+        if (kept is not None and kept == self.browser) or proof_epoch(self.accounts, self.user.id) >= epoch:
+            return False
+        self.forget()
+        return True
+
+    def forget(self) -> None:
+        """Forget this account in this browser (every tab of it that uses the account leaves at its next step)."""
+        forget(self.accounts, self.user.id)
 
 
 def browser_accounts() -> dict[str, str]:
@@ -82,7 +111,8 @@ def remember(storage: dict[str, Any], user: UserPublic, zone: BrowserZone) -> No
     caught it). One write has no earlier echo to fear."""
     accounts = dict(storage.get(ACCOUNTS, {}))
     accounts[str(user.id)] = user.username
-    storage.update({ACCOUNTS: accounts, **choose(storage, user.id), **zone.keep_in(storage)})
+    epochs = {**_epochs(storage), str(user.id): user.session_epoch if isinstance(user, Account) else 0}
+    storage.update({ACCOUNTS: accounts, EPOCHS: epochs, **choose(storage, user.id), **zone.keep_in(storage)})
     app.storage.tab[TAB_USER] = user.id
 
 
@@ -96,6 +126,28 @@ def choose(storage: dict[str, Any], user_id: int) -> dict[str, Any]:
     kept = sorted(((other, entry) for other, entry in _tabs(storage).items()
                    if other != tab_id and now - entry[1] < TAB_MEMORY_SECONDS), key=lambda item: item[1][1])
     return {TABS: dict([*kept[-(MAX_TABS - 1):], (tab_id, [user_id, now])])}
+
+
+def proof_epoch(storage: dict[str, Any], user_id: int) -> int:
+    """The session epoch at which this browser proved ``user_id``."""
+    epoch = _epochs(storage).get(str(user_id), 0)
+    return epoch if isinstance(epoch, int) else 0
+
+
+def forget(storage: dict[str, Any], user_id: int) -> None:
+    """Forget ``user_id`` in this browser (its proof, its epoch and its tabs' notes), in one write; nothing when the
+    browser no longer holds it (several tabs may hear the same ``SessionsEnded``)."""
+    if str(user_id) not in storage.get(ACCOUNTS, {}):
+        return
+    accounts = {uid: name for uid, name in storage.get(ACCOUNTS, {}).items() if uid != str(user_id)}
+    tabs = {tab_id: entry for tab_id, entry in _tabs(storage).items() if entry[0] != user_id}
+    storage.update({ACCOUNTS: accounts, TABS: tabs, EPOCHS: _epochs_without(storage, user_id)})
+
+
+def browser_tag(client: Client) -> str:
+    """A tag of the browser that requested ``client``'s page (see ``Identity.browser``); '' without a session."""
+    session_id = client.request.session.get('id') if client.request is not None else None
+    return hashlib.blake2b(session_id.encode(), digest_size=16).hexdigest() if isinstance(session_id, str) else ''
 
 
 def tab_account(storage: dict[str, Any], client: Client) -> int | None:
@@ -122,6 +174,7 @@ def anonymous_redirect(path: str) -> RedirectResponse | None:
 async def require_identity(chat: ChatApp, client: Client, path: str) -> Identity | None:
     """After the socket connects: the tab's account, or None after sending the tab to the login page."""
     accounts = app.storage.user
+    browser = browser_tag(client)
     navigate = ui.navigate  # see pages.navigation
     await client.connected()
     if not client.has_socket_connection:
@@ -130,13 +183,27 @@ async def require_identity(chat: ChatApp, client: Client, path: str) -> Identity
     user_id = tab_account(accounts, client)
     if user_id is not None:
         user = await chat.run(get_user, user_id=user_id)
+        if user is not None and proof_epoch(accounts, user_id) >= user.session_epoch:
+            identity = Identity(user=user, accounts=accounts, tab=tab, tab_id=client.tab_id, browser=browser)
+            await chat.hub.attach(user_id, SessionWatch(chat, identity, client, path), client)
+            return identity
         if user is not None:
-            return Identity(user=user, accounts=accounts, tab=tab, tab_id=client.tab_id)
-        # The account is gone: forget the tab's note too, or the login page would send the tab back here.
-        accounts[TABS] = {tab_id: entry for tab_id, entry in _tabs(accounts).items() if tab_id != client.tab_id}
+            forget(accounts, user_id)  # signed out everywhere since this browser proved the account
+        else:
+            # The account is gone: forget the tab's note too, or the login page would send the tab back here.
+            accounts[TABS] = {tab_id: entry for tab_id, entry in _tabs(accounts).items() if tab_id != client.tab_id}
     tab.pop(TAB_USER, None)
     navigate.to(login_url(path))
     return None
+
+
+def _epochs(storage: dict[str, Any]) -> dict[str, Any]:
+    epochs = storage.get(EPOCHS)
+    return dict(epochs) if isinstance(epochs, dict) else {}
+
+
+def _epochs_without(storage: dict[str, Any], user_id: int) -> dict[str, Any]:
+    return {uid: epoch for uid, epoch in _epochs(storage).items() if uid != str(user_id)}
 
 
 def _tabs(storage: dict[str, Any]) -> dict[str, list[Any]]:

@@ -1,4 +1,6 @@
-"""``/settings``: the privacy switches (read receipts, presence). Both are reciprocal, and the page says so."""
+"""``/settings``: my profile, the privacy switches (read receipts, presence: both reciprocal, and the page says so),
+block list, password, sessions and deleting the account (``pages.settings_profile``, ``pages.settings_blocks``,
+``pages.settings_account``)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from starlette.responses import RedirectResponse
 
 from chatapp.app import ChatApp
 from chatapp.schemas import Privacy
-from chatapp.services import privacy
+from chatapp.services import blocking, privacy, profiles
 from pages.base_view import SignedInView
 from pages.errors import shows_errors
 from pages.feedback import Failed
@@ -15,6 +17,9 @@ from pages.frame import frame
 from pages.hooks import hook
 from pages.identity import Identity, anonymous_redirect, require_identity
 from pages.inbox.notifier import Notifier
+from pages.settings_account import DeleteAccountCard, PasswordForm, SessionsCard
+from pages.settings_blocks import BlockList
+from pages.settings_profile import ProfileForm
 
 PATH = '/settings'
 
@@ -29,8 +34,15 @@ def register(chat: ChatApp) -> None:
         if identity is None:
             return None
         choices = await chat.run(privacy.get_privacy, actor_id=identity.user.id)
+        mine = await chat.run(profiles.my_profile, actor_id=identity.user.id)
+        blocked = await chat.run(blocking.blocked_list, actor_id=identity.user.id)
         with frame('Settings', identity):
+            ProfileForm(chat, identity, mine)
             SettingsView(chat, identity, choices)
+            BlockList(chat, identity, blocked)
+            PasswordForm(chat, identity)
+            SessionsCard(chat, identity)
+            DeleteAccountCard(chat, identity)
         notifier = Notifier(chat, identity)
         await chat.hub.attach(identity.user.id, notifier, client)
         await notifier.start()

@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from chatapp.migrate import include_name
 
 target_metadata = SQLModel.metadata
 
@@ -29,6 +30,7 @@ def run() -> None:
         render_as_batch=connection.dialect.name == 'sqlite',  # SQLite cannot ALTER much: copy-and-move instead
         render_item=_render_item,
         compare_type=True,
+        include_name=include_name,  # the full-text search objects, which no model describes
     )
     with context.begin_transaction():
         context.run_migrations()

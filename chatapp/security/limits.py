@@ -28,7 +28,8 @@ from chatapp.security.limiter import Check, Limiter, MemoryLimiter, Rate, parse_
 if TYPE_CHECKING:
     from chatapp.settings import Settings
 
-RuleName = Literal['messages', 'friend_requests', 'friend_answers', 'searches', 'signups', 'group_changes']
+RuleName = Literal['messages', 'friend_requests', 'friend_answers', 'searches', 'signups', 'group_changes',
+                   'uploads']
 RULE_NAMES: frozenset[str] = frozenset(get_args(RuleName))
 REFUSALS: dict[RuleName, str] = {
     'messages': 'You are sending messages too fast.',
@@ -37,6 +38,7 @@ REFUSALS: dict[RuleName, str] = {
     'searches': 'You are searching too fast.',
     'signups': 'Too many accounts were created from your network.',
     'group_changes': 'You are changing groups too fast.',
+    'uploads': 'You are uploading too fast. Wait a moment and try again.',
 }
 MARK = '__chatapp_limit__'
 IPV6_PREFIX = 64
@@ -140,6 +142,7 @@ def rules_from(settings: Settings) -> dict[RuleName, Rule]:
         'signups': rule('signups', 'off', settings.limit_signups_per_address),
         'group_changes': rule('group_changes', settings.limit_group_changes,
                               settings.limit_group_changes_per_address),
+        'uploads': rule('uploads', settings.limit_uploads, settings.limit_uploads_per_address),
     }
 
 

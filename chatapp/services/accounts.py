@@ -19,7 +19,7 @@ from sqlalchemy import select as core_select
 
 from chatapp.clock import as_utc, utcnow
 from chatapp.errors import Conflict, Invalid, Throttled
-from chatapp.schemas import UserPublic
+from chatapp.schemas import Account, UserPublic
 from chatapp.security.hashing import hashes_passwords
 from chatapp.security.limits import limited
 from chatapp.services.conversations import core_table
@@ -47,8 +47,9 @@ _RECENT = (core_select(_failures.c.at)
            .order_by(_failures.c.at.desc()).limit(bindparam('limit')))
 _FORGET_IDS = delete(_failures).where(_failures.c.id.in_(bindparam('ids', expanding=True)))
 _FORGET_KEY = delete(_failures).where(_failures.c.key == bindparam('key'))
-_USER = core_select(_users.c.id, _users.c.username, _users.c.display_name, _users.c.password_hash) \
-    .where(_users.c.username == bindparam('name'))
+_USER = core_select(_users.c.id, _users.c.username, _users.c.display_name, _users.c.password_hash,
+                    _users.c.session_epoch) \
+    .where(_users.c.username == bindparam('name'), _users.c.deleted_at.is_(None))
 _REHASH = update(_users).where(_users.c.id == bindparam('user_id')).values(password_hash=bindparam('new_hash'))
 TAKEN = 'That username is taken.'
 # Bidirectional embeddings, overrides and isolates reorder the text around a name: a way to impersonate someone.
@@ -72,20 +73,22 @@ def signup(tx: Tx, *, username: str, password: str, display_name: str = '') -> U
             tx.session.add(user)
     except exc.IntegrityError:  # a concurrent signup took the name after our check: the unique index says so
         raise Conflict(TAKEN) from None
-    return UserPublic.model_validate(user)
+    return UserPublic.model_validate(user)  # a new account's session epoch is 0
 
 
 @hashes_passwords
-def authenticate(tx: Tx, *, username: str, password: str, client_key: str) -> UserPublic:
-    """The account when ``password`` is right; ``Invalid`` with one message whether the username or the password is
-    wrong, ``Throttled`` after too many failures of this username or of this client (``client_key``: its address).
+def authenticate(tx: Tx, *, username: str, password: str, client_key: str) -> Account:
+    """The account (with its session epoch, for the browser's proof) when ``password`` is right; ``Invalid`` with
+    one message whether the username or the password is wrong, ``Throttled`` after too many failures of this username
+    or of this client (``client_key``: its address).
 
     Every attempt is first stored as a failure and committed, then checked against the limits, and only then is the
     password verified; a success deletes it again. Storing first means that (1) the failure survives the rollback
     that the runner does when we raise ``Invalid``, and (2) concurrent attempts see each other, so no burst of
     parallel guesses can verify more passwords than the limit allows. A throttled attempt verifies nothing and is
     not counted: otherwise someone could keep an account locked for ever by going on trying.
-    Failures of unknown usernames count too, so that throttling does not tell which usernames exist.
+    Failures of unknown usernames count too, so that throttling does not tell which usernames exist. A deleted
+    account is unknown: its row is never looked up here.
     """
     settings = tx.deps.settings
     name = username.strip().lower()
@@ -120,7 +123,8 @@ def authenticate(tx: Tx, *, username: str, password: str, client_key: str) -> Us
     connection.execute(_FORGET_IDS, {'ids': attempt})
     if new_hash is not None:
         connection.execute(_REHASH, {'user_id': user.id, 'new_hash': new_hash})
-    return UserPublic(id=user.id, username=user.username, display_name=user.display_name)
+    return Account(id=user.id, username=user.username, display_name=user.display_name,
+                   session_epoch=user.session_epoch)
 
 
 def normalize_username(username: str) -> str:
@@ -137,10 +141,17 @@ def clean_display_name(display_name: str) -> str:
     """The stored form of a display name (stripped, NFC), or ``Invalid``; empty means 'show the username'."""
     shown = unicodedata.normalize('NFC', display_name.strip())
     if len(shown) > DISPLAY_NAME_MAX:
-        raise Invalid(f'A display name has at most {DISPLAY_NAME_MAX} characters.')
-    if any(unicodedata.category(c) in {'Cc', 'Cs', 'Zl', 'Zp'} or c in BIDI_CONTROLS for c in shown):
-        raise Invalid('A display name cannot contain line breaks, tabs or other control characters.')
+        raise Invalid(f'A display name has at most {DISPLAY_NAME_MAX} characters.', code='name_too_long')
+    if has_control_characters(shown):
+        raise Invalid('A display name cannot contain line breaks, tabs or other control characters.',
+                      code='name_bad_character')
     return shown
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether ``text`` holds a line break, tab, other control character, lone surrogate or bidirectional control:
+    none belongs in a one-line name or "about" line."""
+    return any(unicodedata.category(c) in {'Cc', 'Cs', 'Zl', 'Zp'} or c in BIDI_CONTROLS for c in text)
 
 
 def check_password(password: str) -> None:

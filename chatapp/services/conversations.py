@@ -11,26 +11,38 @@ rather than ORM objects. The rest stays with the ORM.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, case, exc, insert, inspect, update
+from sqlalchemy import Connection, and_, bindparam, case, exc, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
+from chatapp import mentions
 from chatapp.clock import as_utc, utcnow
 from chatapp.errors import Invalid, NotFound
 from chatapp.events import MessagePosted
-from chatapp.schemas import ChatInfo, MemberInfo, MessageData, Receipt, UserPublic
+from chatapp.schemas import ChatInfo, MemberInfo, MessageData, Quote, Receipt, Updates, UserPublic
 from chatapp.security.limits import limited
+from chatapp.services import attached
 from chatapp.services.friendships import are_friends
+from chatapp.services.message_details import COLUMNS, message_data, quote, utc_or_none
+from chatapp.services.tables import core_table
 from chatapp.services.tx import Tx
 from chatapp.services.users import find_by_username
-from models import Conversation, ConversationKind, ConversationMember, Friendship, FriendshipStatus, Message, User
+from models import (
+    Blocking,
+    Conversation,
+    ConversationKind,
+    ConversationMember,
+    Friendship,
+    FriendshipStatus,
+    Message,
+    User,
+)
 from models.message import MAX_MESSAGE_LENGTH, TXN_MAX_LENGTH
 
 PAGE_SIZE = 50
@@ -42,13 +54,8 @@ _SURROGATE = re.compile('[\ud800-\udfff]')
 """Half of a UTF-16 pair: it cannot be stored as UTF-8 (found in C, not by a Python loop over 4,000 characters)."""
 NOT_AVAILABLE_CODE = 'not_available'
 """The ``code`` of that refusal: a view that gets it closes the conversation."""
-
-
-def core_table(model: type[SQLModel]) -> Table:
-    """The Core table of ``model``: statements on it run without the ORM's per-call work."""
-    table = inspect(model).local_table
-    assert isinstance(table, Table)
-    return table
+BAD_REPLY_CODE = 'bad_reply'
+"""A send answers a message it may not (deleted, an event, before the sender joined, not there)."""
 
 
 _conversations = core_table(Conversation)
@@ -57,6 +64,7 @@ _friendships = core_table(Friendship)
 _messages = core_table(Message)
 _users = core_table(User)
 
+_u = _users.c
 _me = _members.alias('me')
 _other = _members.alias('other')
 _c = _conversations.c
@@ -124,19 +132,46 @@ _INSERT_SEND = {
     'postgresql': postgresql_insert(_messages).on_conflict_do_nothing(index_elements=[_m.sender_id, _m.client_txn])
     .returning(_m.id),
 }
-_COLUMNS = (_m.id, _m.conversation_id, _m.seq, _m.sender_id, _m.body, _m.created_at, _m.kind)
-_SENT = core_select(*_COLUMNS).where(_m.sender_id == bindparam('sender_id'), _m.client_txn == bindparam('txn'))
-_NEWEST = (core_select(*_COLUMNS)
+_SENT = core_select(*COLUMNS).where(_m.sender_id == bindparam('sender_id'), _m.client_txn == bindparam('txn'))
+_NEWEST = (core_select(*COLUMNS)
            .where(_m.conversation_id == bindparam('conversation_id'), _m.seq > bindparam('joined_seq'))
            .order_by(_m.seq.desc()).limit(bindparam('limit')))
 _OLDER = _NEWEST.where(_m.seq < bindparam('before_seq'))
-_NEWER = (core_select(*_COLUMNS)
+_NEWER = (core_select(*COLUMNS)
           .where(_m.conversation_id == bindparam('conversation_id'), _m.seq > bindparam('after_seq'))
           .order_by(_m.seq).limit(CATCH_UP_LIMIT))
-_CONVERSATION = core_select(_c.kind, _c.title, _c.last_seq).where(_c.id == bindparam('conversation_id'))
-_u = _users.c
+_CHANGED = (core_select(*COLUMNS)
+            .where(_m.conversation_id == bindparam('conversation_id'), _m.change_seq > bindparam('after_change'),
+                   _m.seq > bindparam('joined_seq'))
+            .order_by(_m.change_seq).limit(CATCH_UP_LIMIT))
+"""Messages changed since change ``after_change`` (see ``chatapp.services.message_changes``), oldest change first."""
+_CHANGE_SEQ = core_select(_c.change_seq).where(_c.id == bindparam('conversation_id'))
+_CONVERSATION = core_select(_c.kind, _c.title, _c.last_seq, _c.change_seq).where(_c.id == bindparam('conversation_id'))
+_QUOTABLE = (core_select(_m.seq, _m.sender_id, _m.body, _m.kind, _m.deleted_at, _members.c.joined_seq)
+             .select_from(_messages.join(_members, and_(_members.c.conversation_id == _m.conversation_id,
+                                                        _members.c.user_id == bindparam('actor_id'))))
+             .where(_m.conversation_id == bindparam('conversation_id'), _m.seq == bindparam('seq')))
+"""The message a reply quotes, with the replier's join point (nothing from before it may be quoted)."""
+_blocking = core_table(Blocking)
+_BLOCKED = core_select(_blocking.c.blocked_id).where(_blocking.c.blocker_id == bindparam('actor_id'))
+_SENDERS = (core_select(_u.id, _u.username, _u.display_name)
+            .where(_u.id.in_(bindparam('user_ids', expanding=True)),
+                   core_select(_m.id).where(_m.conversation_id == bindparam('conversation_id'),
+                                            _m.sender_id == _u.id, _m.seq > bindparam('joined_seq'))
+                   .exists()))
+"""People among ``user_ids`` who wrote in the conversation after the reader joined: no other name can be asked."""
+MAX_SENDER_NAMES = 100
+_MENTIONED = (core_select(_u.id)
+              .select_from(_members.join(_users, _u.id == _members.c.user_id))
+              .where(_members.c.conversation_id == bindparam('conversation_id'),
+                     _u.username.in_(bindparam('usernames', expanding=True))))
+MARK_MENTIONED = (update(_members)
+                  .where(_members.c.conversation_id == bindparam('in_conversation'),
+                         _members.c.user_id.in_(bindparam('user_ids', expanding=True)))
+                  .values(mention_seq=bindparam('seq')))
+
 _MEMBER_ROWS = (
-    core_select(_u.id, _u.username, _u.display_name, _u.read_receipts, _members.c.role, _members.c.joined_at,
+    core_select(_u.id, _u.username, _u.display_name, _u.avatar, _u.read_receipts, _members.c.role, _members.c.joined_at,
                 _members.c.joined_seq, _members.c.read_seq, _members.c.read_at, _members.c.muted)
     .select_from(_members.join(_users, _u.id == _members.c.user_id))
     .where(_members.c.conversation_id == bindparam('conversation_id'))
@@ -224,8 +259,8 @@ def open_conversation(tx: Tx, *, actor_id: int, conversation_id: int) -> ChatInf
 
 
 @limited('messages')
-def send_message(tx: Tx, *, actor_id: int, conversation_id: int, body: str, txn: str | None = None
-                 ) -> MessageData:
+def send_message(tx: Tx, *, actor_id: int, conversation_id: int, body: str, txn: str | None = None,
+                 reply_to: int | None = None, attachment_id: int | None = None) -> MessageData:
     """Store ``body`` as the conversation's next message; the members at the moment of the commit hear it after
     the commit. The sender has read it (``read_seq`` moves to it) and the conversation's activity time is now.
 
@@ -235,9 +270,17 @@ def send_message(tx: Tx, *, actor_id: int, conversation_id: int, body: str, txn:
     sequence counter is taken, which locks the conversation row: two copies of one send are serialised there, and
     the second finds the first.
 
+    ``attachment_id`` is a picture or file the actor uploaded into this conversation and has not sent yet
+    (``attachments.claim``); with one, the text is an optional caption.
+
+    ``reply_to`` is the seq of a message of this conversation that this one answers: one the sender may see (after
+    their join), not deleted, not a timeline event; else ``Invalid`` with code ``bad_reply``. In a group, members
+    named with ``@username`` get their ``mention_seq`` moved to this message (their inbox marks it, even muted).
+
     Statements: the counter, the recipients (which checks access), the insert, the sender's read position; the
-    same count as before read positions existed, because the insert now doubles as the duplicate check."""
-    text = message_text(body)
+    same count as before read positions existed, because the insert now doubles as the duplicate check. A reply
+    reads the quoted message, a group message with an ``@`` looks the names up."""
+    text = message_text(body, caption=attachment_id is not None)
     if txn is not None and not TXN_PATTERN.fullmatch(txn):
         raise Invalid('This message could not be sent. Reload the page and try again.', code='bad_txn')
     connection = tx.session.connection()
@@ -246,27 +289,52 @@ def send_message(tx: Tx, *, actor_id: int, conversation_id: int, body: str, txn:
     if bumped is None:
         raise NotFound(NOT_AVAILABLE, code=NOT_AVAILABLE_CODE)
     seq, kind = bumped
-    members = _members_for_send(connection, actor_id, conversation_id, kind)
+    members = members_for_write(connection, actor_id, conversation_id, kind)
+    quoted = _quotable(connection, actor_id, conversation_id, reply_to) if reply_to is not None else None
     values = {'conversation_id': conversation_id, 'seq': seq, 'sender_id': actor_id, 'body': text, 'created_at': now}
-    message_id = connection.execute(_INSERT_SEND[connection.dialect.name], {**values, 'client_txn': txn}).scalar()
+    message_id = connection.execute(_INSERT_SEND[connection.dialect.name],
+                                    {**values, 'client_txn': txn, 'reply_seq': reply_to}).scalar()
     if message_id is None:  # this txn was stored before
-        sent = connection.execute(_SENT, {'sender_id': actor_id, 'txn': txn}).one()
+        (stored,) = message_data(connection, [connection.execute(_SENT, {'sender_id': actor_id, 'txn': txn}).one()])
         tx.session.rollback()  # gives the sequence number back: nothing new is stored or announced
-        (stored,) = message_data([sent])
         if stored.conversation_id != conversation_id:
             raise Invalid('This message could not be sent. Reload the page and try again.', code='bad_txn')
         return stored
     connection.execute(MARK_OWN_READ, {'in_conversation': conversation_id, 'actor_id': actor_id, 'seq': seq,
                                        'now': now})
-    data = MessageData(id=message_id, **values)
+    named = _mention(connection, actor_id, conversation_id, seq, text) if kind == ConversationKind.GROUP else ()
+    carried = attached.claim(connection, actor_id=actor_id, conversation_id=conversation_id,
+                             attachment_id=attachment_id, message_id=message_id) if attachment_id is not None else None
+    data = MessageData(id=message_id, **values, reply=quoted, mentions=named, attachment=carried)
     tx.emit(MessagePosted(recipients=tuple(members), message=data))
     return data
 
 
-def message_text(body: str) -> str:
-    """The text to store for ``body`` (stripped), or ``Invalid`` whose ``code`` names the problem."""
+def _quotable(connection: Connection, actor_id: int, conversation_id: int, seq: int) -> Quote:
+    """The quote of message ``seq`` for a reply by the actor, or ``Invalid`` (code ``bad_reply``)."""
+    row = connection.execute(_QUOTABLE, {'actor_id': actor_id, 'conversation_id': conversation_id, 'seq': seq}).first()
+    if row is None or row.seq <= row.joined_seq or row.kind != 'text' or row.deleted_at is not None:
+        raise Invalid('That message cannot be answered: it was deleted or is not available.', code=BAD_REPLY_CODE)
+    return quote(row.seq, row.sender_id, row.body, deleted=False)
+
+
+def _mention(connection: Connection, actor_id: int, conversation_id: int, seq: int, text: str) -> tuple[int, ...]:
+    """Mark the members that ``text`` names (not the sender) as mentioned at ``seq``; return their ids."""
+    names = mentions.candidates(text)
+    if not names:
+        return ()
+    ids = sorted(user_id for user_id in connection.execute(
+        _MENTIONED, {'conversation_id': conversation_id, 'usernames': sorted(names)}).scalars() if user_id != actor_id)
+    if ids:
+        connection.execute(MARK_MENTIONED, {'in_conversation': conversation_id, 'user_ids': ids, 'seq': seq})
+    return tuple(ids)
+
+
+def message_text(body: str, *, caption: bool = False) -> str:
+    """The text to store for ``body`` (stripped), or ``Invalid`` whose ``code`` names the problem. A ``caption``
+    (the text of a message that carries a file) may be empty."""
     text = body.strip()
-    if not text:
+    if not text and not caption:
         raise Invalid(problem_message('blank'), code='blank')
     if '\x00' in text:
         raise Invalid(problem_message('nul'), code='nul')
@@ -305,7 +373,38 @@ def messages_after(tx: Tx, *, actor_id: int, conversation_id: int, after_seq: in
     access = require_access(connection, actor_id, conversation_id)
     rows = connection.execute(_NEWER, {'conversation_id': conversation_id,
                                        'after_seq': max(after_seq, access.joined_seq)})
-    return message_data(rows)
+    return message_data(connection, rows)
+
+
+def updates_after(tx: Tx, *, actor_id: int, conversation_id: int, after_seq: int, after_change: int) -> Updates:
+    """What a view that has taken in messages up to ``after_seq`` and changes up to ``after_change`` missed: new
+    messages (as ``messages_after``) and messages changed since (each once, in its latest state, oldest change
+    first; see ``chatapp.services.message_changes``). One transaction: how a view catches up after a reconnect."""
+    connection = tx.session.connection()
+    access = require_access(connection, actor_id, conversation_id)
+    change_seq = connection.execute(_CHANGE_SEQ, {'conversation_id': conversation_id}).scalar_one()
+    changed: list[MessageData] = []
+    if change_seq > after_change:
+        changed = message_data(connection, connection.execute(_CHANGED, {
+            'conversation_id': conversation_id, 'after_change': after_change, 'joined_seq': access.joined_seq}))
+    rows = connection.execute(_NEWER, {'conversation_id': conversation_id,
+                                       'after_seq': max(after_seq, access.joined_seq)})
+    complete = len(changed) < CATCH_UP_LIMIT
+    return Updates(messages=message_data(connection, rows), changed=changed,
+                   change_seq=change_seq if complete else changed[-1].change_seq)
+
+
+def sender_names(tx: Tx, *, actor_id: int, conversation_id: int, user_ids: list[int]) -> dict[int, str]:
+    """The names of people who wrote messages the actor can see here but who are not members any more (they left,
+    were removed, or deleted their account: "Deleted account"). Nobody else's name is given, whatever ids are asked."""
+    connection = tx.session.connection()
+    access = require_access(connection, actor_id, conversation_id)
+    ids = sorted({user_id for user_id in user_ids if isinstance(user_id, int)})[:MAX_SENDER_NAMES]
+    if not ids:
+        return {}
+    rows = connection.execute(_SENDERS, {'user_ids': ids, 'conversation_id': conversation_id,
+                                         'joined_seq': access.joined_seq})
+    return {row.id: UserPublic(id=row.id, username=row.username, display_name=row.display_name).label for row in rows}
 
 
 def typing_audience(tx: Tx, *, actor_id: int, conversation_id: int) -> list[int]:
@@ -321,8 +420,8 @@ def chat_info(connection: Connection, actor_id: int, conversation_id: int) -> Ch
     the newest page after the actor's join. Also used by the group services after a change."""
     conversation = connection.execute(_CONVERSATION, {'conversation_id': conversation_id}).one()
     rows = connection.execute(_MEMBER_ROWS, {'conversation_id': conversation_id}).all()
-    members = [MemberInfo(user=UserPublic(id=r.id, username=r.username, display_name=r.display_name), role=r.role,
-                          joined_at=as_utc(r.joined_at)) for r in rows]
+    members = [MemberInfo(user=UserPublic(id=r.id, username=r.username, display_name=r.display_name,
+                                          avatar=r.avatar), role=r.role, joined_at=as_utc(r.joined_at)) for r in rows]
     mine = next(r for r in rows if r.id == actor_id)
     me = next(m.user for m in members if m.user.id == actor_id)
     peer = None
@@ -331,12 +430,15 @@ def chat_info(connection: Connection, actor_id: int, conversation_id: int) -> Ch
     else:
         peer = next((m.user for m in members if m.user.id != actor_id), None)
         title, path = (peer.label, direct_path(peer.username)) if peer else ('', '')
-    receipts = [Receipt(user_id=r.id, read_seq=r.read_seq, read_at=_utc_or_none(r.read_at))
+    receipts = [Receipt(user_id=r.id, read_seq=r.read_seq, read_at=utc_or_none(r.read_at))
                 for r in rows if r.id != actor_id and r.read_receipts] if mine.read_receipts else []
     newest = _page(connection, conversation_id, joined_seq=mine.joined_seq, before_seq=None, limit=PAGE_SIZE + 1)
+    blocked = (sorted(connection.execute(_BLOCKED, {'actor_id': actor_id}).scalars())
+               if conversation.kind == ConversationKind.GROUP else [])
     return ChatInfo(conversation_id=conversation_id, kind=conversation.kind, title=title, path=path, me=me,
                     peer=peer, members=members, my_role=mine.role, muted=mine.muted, joined_seq=mine.joined_seq,
-                    read_seq=mine.read_seq, last_seq=conversation.last_seq, receipts=receipts,
+                    read_seq=mine.read_seq, last_seq=conversation.last_seq, change_seq=conversation.change_seq,
+                    receipts=receipts, blocked=blocked,
                     messages=newest[-PAGE_SIZE:], has_earlier=len(newest) > PAGE_SIZE)
 
 
@@ -350,7 +452,7 @@ def group_path(conversation_id: int) -> str:
     return f'/group/{conversation_id}'
 
 
-def _members_for_send(connection: Connection, actor_id: int, conversation_id: int, kind: str) -> list[int]:
+def members_for_write(connection: Connection, actor_id: int, conversation_id: int, kind: str) -> list[int]:
     """The recipients of a send, or ``NotFound`` when the actor may not write here (the rule of
     ``require_access``, checked under the locks it describes)."""
     params = {'conversation_id': conversation_id, 'actor_id': actor_id}
@@ -389,17 +491,4 @@ def _page(connection: Connection, conversation_id: int, *, joined_seq: int, befo
         rows = connection.execute(_NEWEST, params).all()
     else:
         rows = connection.execute(_OLDER, {**params, 'before_seq': before_seq}).all()
-    return message_data(reversed(rows))
-
-
-def message_data(rows: Iterable[Sequence[Any]]) -> list[MessageData]:
-    """The messages for pages and the broker, their times UTC-aware on every backend (SQLite reads them back naive).
-    Rows are ``(id, conversation_id, seq, sender_id, body, created_at, kind)``."""
-    return [MessageData(id=id_, conversation_id=conversation_id, seq=seq, sender_id=sender_id, body=body,
-                        created_at=as_utc(created_at), kind=kind)
-            for id_, conversation_id, seq, sender_id, body, created_at, kind in rows]
-
-
-
-def _utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else as_utc(value)
+    return message_data(connection, reversed(rows))

@@ -15,6 +15,7 @@ from chatapp.errors import Conflict, Invalid, NotFound
 from chatapp.events import FriendshipChanged
 from chatapp.schemas import FriendsOverview, PersonResult, Relation, SearchPage, UserPublic
 from chatapp.security.limits import limited
+from chatapp.services.blocking import has_blocked
 from chatapp.services.tx import Tx
 from chatapp.services.users import require_user
 from models import Friendship, FriendshipStatus, User
@@ -23,15 +24,17 @@ SEARCH_PAGE_SIZE = 20
 SEARCH_MAX_LENGTH = 64
 RACE_ATTEMPTS = 3
 NO_REQUEST = 'There is no pending friend request between you.'
+UNAVAILABLE = 'You cannot send a friend request to this person.'
 
 
 @limited('friend_requests')
 def send_request(tx: Tx, *, actor_id: int, target_id: int) -> Relation:
     """Ask ``target_id`` to be friends. When they already asked the actor, this accepts instead, so a mutual request
-    becomes a friendship. Returns the new relation."""
+    becomes a friendship. Refused while either blocks the other. Returns the new relation."""
     if actor_id == target_id:
         raise Invalid('You cannot send a friend request to yourself.')
     require_user(tx.session, target_id)
+    _check_blocks(tx.session, actor_id, target_id)
     # Each pass reads the pair and writes only if it is still as read; one that lost a race reads again.
     for _ in range(RACE_ATTEMPTS):
         row = _pair(tx.session, actor_id, target_id)
@@ -116,7 +119,8 @@ def are_friends(session: Session, a: int, b: int, *, hold: bool = False) -> bool
 
 @limited('searches')
 def search_people(tx: Tx, *, actor_id: int, query: str, page: int = 0) -> SearchPage:
-    """People whose username or display name contains ``query`` (any case), never the actor, a page at a time."""
+    """People whose username or display name contains ``query`` (any case), never the actor nor a deleted account,
+    a page at a time."""
     return refresh_search(tx, actor_id=actor_id, query=query, page=page)
 
 
@@ -134,7 +138,7 @@ def refresh_search(tx: Tx, *, actor_id: int, query: str, page: int = 0) -> Searc
     pattern = '%' + text.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_') + '%'
     statement = (
         select(User)
-        .where(User.id != actor_id)
+        .where(User.id != actor_id, col(User.deleted_at).is_(None))
         .where(or_(User.username.like(pattern, escape='\\'), User.display_name.ilike(pattern, escape='\\')))  # type: ignore[attr-defined]
         .order_by(User.username)
         .offset(page * SEARCH_PAGE_SIZE)
@@ -147,6 +151,15 @@ def refresh_search(tx: Tx, *, actor_id: int, query: str, page: int = 0) -> Searc
     rows = {_other_id(row, actor_id): row for row, _ in _relations(tx.session, actor_id, [p.id for p in people])}
     results = [PersonResult(user=person, relation=_relation_of(rows.get(person.id), actor_id)) for person in people]
     return SearchPage(results=results, page=page, has_more=has_more)
+
+
+def _check_blocks(session: Session, actor_id: int, target_id: int) -> None:
+    """Refuse a request across a block (``services.blocking``). The blocker is told to unblock first; the blocked
+    person gets a refusal that does not say why, the same whoever blocked whom."""
+    if has_blocked(session, actor_id, target_id):
+        raise Conflict('You have blocked this person. Unblock them in Settings first.', code='blocked')
+    if has_blocked(session, target_id, actor_id):
+        raise Conflict(UNAVAILABLE, code='unavailable')
 
 
 def _accept(tx: Tx, row: Friendship, actor_id: int, other_id: int) -> bool:

@@ -46,6 +46,7 @@ from chatapp.services.conversations import (
 )
 from chatapp.services.tx import Tx
 from models import (
+    Blocking,
     Conversation,
     ConversationKind,
     ConversationMember,
@@ -271,8 +272,12 @@ def _friends_query(actor_id: int) -> SelectOfScalar[User]:
 
 def _friends_among(tx: Tx, actor_id: int, ids: list[int]) -> list[UserPublic]:
     """``ids`` as people, in that order, or ``Invalid`` unless every one is the actor's friend."""
-    found = {user.id: UserPublic.model_validate(user)
-             for user in tx.session.exec(_friends_query(actor_id).where(col(User.id).in_(ids)))}
+    blocks = select(Blocking.blocker_id).where(col(Blocking.blocked_id) == actor_id).union(
+        select(Blocking.blocked_id).where(col(Blocking.blocker_id) == actor_id))
+    # Nobody who blocks the actor (or whom the actor blocks) is added: the same refusal as for a non-friend, so the
+    # adder learns nothing. A block ends the friendship anyway; this also holds against a block racing the add.
+    found = {user.id: UserPublic.model_validate(user) for user in tx.session.exec(
+        _friends_query(actor_id).where(col(User.id).in_(ids), col(User.id).not_in(blocks)))}
     if len(found) != len(ids):
         raise Invalid(NOT_FRIEND, code='not_friend')
     return [found[i] for i in ids]

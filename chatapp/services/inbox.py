@@ -21,11 +21,12 @@ from sqlalchemy import select as core_select
 
 from chatapp.clock import as_utc
 from chatapp.errors import Invalid, NotFound
-from chatapp.schemas import InboxPage, InboxRow, MessageData, UserPublic
+from chatapp.schemas import AttachmentInfo, InboxPage, InboxRow, MessageData, UserPublic
 from chatapp.services.conversations import NOT_AVAILABLE, NOT_AVAILABLE_CODE, core_table, direct_path, group_path
 from chatapp.services.friendships import SEARCH_MAX_LENGTH
 from chatapp.services.tx import Tx
 from models import (
+    Attachment,
     Conversation,
     ConversationKind,
     ConversationMember,
@@ -60,7 +61,7 @@ def _friendship_of(me: Any, other: Any) -> ColumnElement[bool]:
 
 _messages = core_table(Message)
 _me = (core_select(members.c.conversation_id, members.c.user_id, members.c.joined_seq, members.c.read_seq,
-                   members.c.muted)
+                   members.c.muted, members.c.mention_seq)
        .where(members.c.user_id == bindparam('actor_id'))
        .cte('me').prefix_with('MATERIALIZED'))
 """The actor's member rows, read first through the index on ``user_id``. Materialised, so the planner cannot start
@@ -69,6 +70,8 @@ the actor's took 200 ms on PostgreSQL with 50,000 conversations of other people 
 _other = members.alias('other')
 _peer = users.alias('peer')
 _sender = users.alias('sender')
+_attachments = core_table(Attachment)
+_a = _attachments.c
 _c = conversations.c
 _m = _messages.c
 _read_seq = case((_me.c.read_seq < _me.c.joined_seq, _me.c.joined_seq), else_=_me.c.read_seq)
@@ -88,16 +91,19 @@ member row and, for a direct conversation, the friendship with the other member 
 member may use it, a direct conversation's member only while the two are friends."""
 _ROWS = (
     core_select(_c.id, _c.kind, _c.title, _c.last_seq, _c.last_activity_at, _read_seq.label('read_seq'),
-                _me.c.muted, _peer.c.id.label('peer_id'), _peer.c.username.label('peer_username'),
-                _peer.c.display_name.label('peer_display_name'), _m.id.label('message_id'), _m.seq, _m.sender_id,
-                _preview.label('body'), _m.created_at, _m.kind.label('message_kind'),
-                _sender.c.username.label('sender_username'), _sender.c.display_name.label('sender_display_name'))
+                _me.c.muted, _me.c.mention_seq, _peer.c.id.label('peer_id'), _peer.c.username.label('peer_username'),
+                _peer.c.display_name.label('peer_display_name'), _peer.c.avatar.label('peer_avatar'),
+                _m.id.label('message_id'), _m.seq, _m.sender_id,
+                _preview.label('body'), _m.created_at, _m.kind.label('message_kind'), _m.deleted_at,
+                _sender.c.username.label('sender_username'), _sender.c.display_name.label('sender_display_name'),
+                _a.id.label('attachment_id'), _a.kind.label('attachment_kind'), _a.mime, _a.filename, _a.size)
     .select_from(
         _MINE
         # The join boundary: a member who joined at or after the newest message sees none.
         .outerjoin(_messages, and_(_m.conversation_id == _c.id, _m.seq == _c.last_seq,
                                    _c.last_seq > _me.c.joined_seq))
-        .outerjoin(_sender, _sender.c.id == _m.sender_id))
+        .outerjoin(_sender, _sender.c.id == _m.sender_id)
+        .outerjoin(_attachments, _a.message_id == _m.id))
     .where(_ACCESSIBLE)
 )
 _LISTED = or_(_c.kind == ConversationKind.GROUP.value, _c.last_seq > 0)
@@ -188,13 +194,16 @@ def _parse_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def _row(record: Any, actor_id: int) -> InboxRow:
-    peer = (UserPublic(id=record.peer_id, username=record.peer_username, display_name=record.peer_display_name)
-            if record.peer_id is not None else None)
+    peer = (UserPublic(id=record.peer_id, username=record.peer_username, display_name=record.peer_display_name,
+                       avatar=record.peer_avatar) if record.peer_id is not None else None)
     message = sender_label = None
     if record.message_id is not None:
         message = MessageData(id=record.message_id, conversation_id=record.id, seq=record.seq,
                               sender_id=record.sender_id, body=record.body, created_at=as_utc(record.created_at),
-                              kind=record.message_kind)
+                              kind=record.message_kind, deleted=record.deleted_at is not None,
+                              attachment=AttachmentInfo(id=record.attachment_id, kind=record.attachment_kind,
+                                                        mime=record.mime, filename=record.filename, size=record.size)
+                              if record.attachment_id is not None and record.deleted_at is None else None)
         sender_label = 'You' if record.sender_id == actor_id else (
             record.sender_display_name or record.sender_username)
     if record.kind == ConversationKind.GROUP.value:
@@ -204,4 +213,4 @@ def _row(record: Any, actor_id: int) -> InboxRow:
     return InboxRow(conversation_id=record.id, kind=record.kind, title=title, path=path, peer=peer,
                     last_message=message, sender_label=sender_label,
                     last_activity_at=as_utc(record.last_activity_at), last_seq=record.last_seq,
-                    read_seq=record.read_seq, muted=record.muted)
+                    read_seq=record.read_seq, muted=record.muted, mention_seq=record.mention_seq)

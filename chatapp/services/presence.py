@@ -1,8 +1,9 @@
 """Who may see whom online, and who hears a typist: the database side of the ephemeral path (``chatapp.ephemeral``).
 
 Presence is visible between people who are friends or share a group, and only when both show their presence
-(``User.show_presence``; off is reciprocal). Each function runs a fixed number of queries whatever the number of
-friends or groups. None of them emits events: the ephemeral path publishes straight on the broker.
+(``User.show_presence``; off is reciprocal) and neither blocks the other (``services.blocking``); the same block
+keeps a typist from those they block and who block them. Each function runs a fixed number of queries whatever the
+number of friends or groups. None of them emits events: the ephemeral path publishes straight on the broker.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from chatapp.services import conversations
 from chatapp.services.conversations import core_table
 from chatapp.services.tx import Tx
 from chatapp.services.users import require_user
-from models import Conversation, ConversationKind, ConversationMember, Friendship, FriendshipStatus, User
+from models import Blocking, Conversation, ConversationKind, ConversationMember, Friendship, FriendshipStatus, User
 
 CHUNK = 500
 """Ids asked about in one query: keeps the statement's parameters far below SQLite's limit."""
@@ -38,6 +39,7 @@ _users = core_table(User)
 _friendships = core_table(Friendship)
 _conversations = core_table(Conversation)
 _members = core_table(ConversationMember)
+_blocking = core_table(Blocking)
 
 
 def presence_audience(tx: Tx, *, user_id: int) -> list[int]:
@@ -81,7 +83,8 @@ def typing_targets(tx: Tx, *, actor_id: int, conversation_id: int) -> tuple[str,
     read in one transaction; ``NotFound`` when the actor may not use the conversation."""
     audience = conversations.typing_audience(tx, actor_id=actor_id, conversation_id=conversation_id)
     user = require_user(tx.session, actor_id)
-    return user.display_name or user.username, audience
+    blocks = set(tx.session.connection().execute(_BLOCKS, {'user_id': actor_id}).scalars()) if audience else set()
+    return user.display_name or user.username, [user_id for user_id in audience if user_id not in blocks]
 
 
 def _audience(connection: Connection, user_id: int) -> list[int]:
@@ -111,11 +114,20 @@ def _related() -> Select[tuple[int]]:
     return select(union(friends, groups).subquery().c[0])
 
 
+def _blocks() -> Select[tuple[int]]:
+    """The ids of the people user ``:user_id`` blocks or is blocked by."""
+    user_id: BindParameter[int] = bindparam('user_id')
+    return select(union(select(_blocking.c.blocked_id).where(_blocking.c.blocker_id == user_id),
+                        select(_blocking.c.blocker_id).where(_blocking.c.blocked_id == user_id)).subquery().c[0])
+
+
 # Built once: these run on every presence change and every page that shows someone's presence (scenario i opens and
 # closes 20 pages a second), and building a union statement anew cost more than running it.
 _SHOWS = select(_users.c.show_presence).where(_users.c.id == bindparam('user_id'))
-_RELATED_SHOWING = (select(_users.c.id).where(_users.c.id.in_(_related()), _users.c.show_presence == true())
+_BLOCKS = _blocks()
+_RELATED_SHOWING = (select(_users.c.id).where(_users.c.id.in_(_related()), _users.c.show_presence == true(),
+                                              _users.c.id.not_in(_blocks()))
                     .order_by(_users.c.id))
 _VISIBLE = select(_users.c.id, _users.c.last_seen_at).where(
     _users.c.id.in_(bindparam('wanted', expanding=True)), _users.c.show_presence == true(),
-    _users.c.id.in_(_related()))
+    _users.c.id.in_(_related()), _users.c.id.not_in(_blocks()))

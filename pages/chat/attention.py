@@ -37,6 +37,13 @@ _WATCH = '''
   if (scroller) scroller.dataset.bottom = bottom;
   emitEvent(__EVENT__, {state: document.visibilityState, bottom: bottom});
 '''
+_TARGET = '''
+  setTimeout(() => {
+    const target = document.querySelector('#__LIST__ [data-target]');
+    if (target) target.scrollIntoView({block: 'center'});
+  }, 60);
+'''
+"""Brings the message a jump went to into view, once Vue has drawn the blocks sent just before."""
 _SCROLL = '''(e) => {
   const t = e.target; const bottom = Math.abs(t.scrollTop) < __NEAR__;
   if (t.dataset.bottom !== String(bottom)) { t.dataset.bottom = bottom; emit(bottom); }
@@ -63,6 +70,10 @@ class Attention:
         """Ask the browser to report its visibility, now and on every change (once the page is connected), after
         bringing the "New messages" line into view if there is one."""
         ui.context.client.run_javascript(self._code(_WATCH))
+
+    def show_target(self) -> None:
+        """Scroll the highlighted message (``data-target``) into view."""
+        self._list.client.run_javascript(self._code(_TARGET))
 
     def _code(self, template: str) -> str:
         return (template.replace('__EVENT__', json.dumps(EVENT)).replace('__NEAR__', str(NEAR))

@@ -19,7 +19,8 @@ from html import escape
 
 from nicegui.elements.html import Html
 
-from chatapp.schemas import MessageData
+from chatapp.schemas import AttachmentInfo, MessageData, Quote, Reactions
+from pages.chat import rich_text
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,39 @@ class Look:
     """"Seen 14:02" / "Seen by 3" under this message."""
     receipt_names: bool = False
     """The receipt opens the list of who has read it (groups)."""
+    seq: int = 0
+    deleted: bool = False
+    edited: bool = False
+    quote: tuple[str, str] | None = None
+    """The message this one answers: (sender's name, start of its first line)."""
+    reactions: tuple[tuple[str, int, bool, str], ...] = ()
+    """(emoji, how many, whether I am among them, who) for each emoji used."""
+    mentionable: frozenset[str] = frozenset()
+    """Usernames (lower-case) whose mentions are highlighted; empty unless the text holds an ``@``."""
+    actions: bool = False
+    """The bubble offers its actions (react, reply, and edit and delete on mine)."""
+    target: bool = False
+    """The message a jump went to (a reply's quote, a search result): highlighted."""
+    collapsed: bool = False
+    """From someone I block (in a group): folded away, opened on demand."""
+    attachment: Attached | None = None
+    """The picture or file the message carries, with the links that fetch it for this viewer."""
+    avatar: str | None = None
+    """The sender's picture beside the name (groups, the first message of a run): an ``<img>`` made by
+    ``pages.avatar.avatar_img``."""
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A picture or file as a bubble shows it."""
+
+    image: bool
+    filename: str
+    size: str
+    full_url: str
+    thumb_url: str
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,17 +86,34 @@ class Shown:
     body: str
     created_at: datetime
     kind: str = 'text'
+    deleted: bool = False
+    edited: bool = False
+    change_seq: int = 0
+    reply: Quote | None = None
+    reactions: tuple[Reactions, ...] = ()
+    attachment: AttachmentInfo | None = None
 
     @classmethod
     def of(cls, message: MessageData) -> Shown:
-        return cls(message.seq, message.sender_id, message.body, message.created_at, message.kind)
+        if not (message.change_seq or message.reply or message.attachment):  # the common case: nothing but text
+            return cls(message.seq, message.sender_id, message.body, message.created_at, message.kind)
+        return cls(message.seq, message.sender_id, message.body, message.created_at, message.kind, message.deleted,
+                   message.edited_at is not None, message.change_seq, message.reply, message.reactions,
+                   None if message.deleted else message.attachment)
+
+
+def trusted(content: str) -> str:
+    """The "sanitiser" of a block: its HTML is built here, and every text in it (each a person's) is escaped by
+    ``_html`` and ``rich_text.to_html``. DOMPurify in the browser would remove ``target`` from links, which must
+    open in a new tab; ``tests/pages/test_bubble_html.py`` feeds hostile text through and checks what comes out."""
+    return content
 
 
 class Block(Html):
     """Messages in a row, oldest first; ``messages`` is what it holds, ``show`` draws them."""
 
     def __init__(self, messages: Sequence[MessageData]) -> None:
-        super().__init__('')
+        super().__init__('', sanitize=trusted)
         self.messages = [Shown.of(message) for message in messages]
         self._classes.append('bubble-block')
 
@@ -76,21 +127,84 @@ class Block(Html):
 @lru_cache(maxsize=4096)
 def _html(look: Look) -> str:
     """Remembered: a live message redraws its whole block, on every page it reaches, so the same looks are drawn again
-    and again (looks are immutable, and the text a look holds is shared with the message)."""
+    and again (looks are immutable, and the text a look holds is shared with the message). No whitespace between
+    tags: bubbles keep the text's own line breaks (``pre-wrap``)."""
     parts = ['<div class="new-divider" data-testid="new-messages" role="separator">New messages</div>'
              if look.divider else '']
     if look.event:
         parts.append(f'<div class="timeline-event" data-testid="timeline-event">{escape(look.text)}</div>')
     else:
-        kind = 'sent' if look.mine else 'received'
-        name = f' data-name="{escape(look.name)}"' if look.name else ''
-        stamp = f' data-stamp="{escape(look.stamp)}"' if look.stamp else ''
-        parts.append(f'<div class="bubble bubble--{kind}" data-testid="message"{name}{stamp}>{escape(look.text)}</div>')
+        parts.append(_bubble(look))
     if look.receipt:
         side = 'receipt--sent' if look.mine else 'receipt--received'
         if look.receipt_names:
-            parts.append(f'<button type="button" class="receipt {side}" data-testid="receipt" data-receipt="1">'
+            parts.append(f'<button type="button" class="receipt {side}" data-testid="receipt" data-act="readers">'
                          f'{escape(look.receipt)}</button>')
         else:
             parts.append(f'<div class="receipt {side}" data-testid="receipt">{escape(look.receipt)}</div>')
     return ''.join(parts)
+
+
+def _bubble(look: Look) -> str:
+    """A message bubble. Its text is its only text: the quote, the "edited" mark, the reactions and the actions
+    button draw their words from ``data-`` attributes in the stylesheet (``chat.css``) and name themselves with
+    ``aria-label``, so the bubble's ``textContent`` is exactly what the person wrote (what tests and the load
+    tool read)."""
+    kind = 'sent' if look.mine else 'received'
+    classes = f'bubble bubble--{kind}' + (' bubble--deleted' if look.deleted else '') \
+        + (' bubble--target' if look.target else '')
+    name = f' data-name="{escape(look.name)}"' if look.name else ''
+    stamp = f' data-stamp="{escape(look.stamp)}"' if look.stamp else ''
+    target = ' data-target="1"' if look.target else ''
+    pictured = ' data-avatar="1"' if look.avatar and look.name else ''
+    head = f'<div class="{classes}" data-testid="message" data-seq="{look.seq}"{name}{stamp}{target}{pictured}>'
+    if pictured:
+        head += f'<span class="bubble-avatar">{look.avatar}</span>'
+    if look.deleted:
+        return f'{head}{DELETED}</div>'
+    if look.collapsed:
+        return (f'{head}<details class="collapsed"><summary>{BLOCKED}</summary>'
+                f'{rich_text.to_html(look.text)}</details></div>')
+    parts = [head]
+    if look.quote is not None:
+        who, excerpt = escape(look.quote[0]), escape(look.quote[1])
+        parts.append(f'<button type="button" class="quote" data-act="quote" data-testid="quote" data-who="{who}" '
+                     f'data-excerpt="{excerpt}" aria-label="Reply to {who or "an earlier message"}: {excerpt}">'
+                     '</button>')
+    if look.attachment is not None:
+        parts.append(_attached(look.attachment))
+    parts.append(rich_text.to_html(look.text, look.mentionable))
+    if look.edited:
+        parts.append('<span class="edited" data-testid="edited" aria-label="edited"></span>')
+    if look.reactions:
+        parts.append('<span class="reactions">')
+        for emoji, count, mine, who in look.reactions:
+            label = escape(f'{emoji} {count}: {who}')
+            parts.append(f'<button type="button" class="reaction{" reaction--mine" if mine else ""}" '
+                         f'data-act="react" data-emoji="{escape(emoji)}" data-count="{count}" data-testid="reaction" '
+                         f'aria-pressed="{"true" if mine else "false"}" title="{escape(who)}" aria-label="{label}">'
+                         '</button>')
+        parts.append('</span>')
+    if look.actions:
+        parts.append('<button type="button" class="more" data-act="menu" data-testid="message-actions" '
+                     'aria-label="Message actions"></button>')
+    parts.append('</div>')
+    return ''.join(parts)
+
+
+def _attached(attached: Attached) -> str:
+    """A picture opens full size in a new tab; a file is a download chip whose words come from the stylesheet."""
+    name = escape(attached.filename)
+    if attached.image:
+        size = (f' width="{attached.width}" height="{attached.height}"'
+                if attached.width and attached.height else '')
+        return (f'<a class="picture" href="{escape(attached.full_url)}" target="_blank" rel="noopener noreferrer" '
+                f'data-testid="picture"><img src="{escape(attached.thumb_url)}" alt="{name}"{size} loading="lazy">'
+                '</a>')
+    return (f'<a class="file-chip" href="{escape(attached.full_url)}" rel="noopener noreferrer" data-testid="file" '
+            f'data-file="{name}" data-size="{escape(attached.size)}" '
+            f'aria-label="Download {name}, {escape(attached.size)}"></a>')
+
+
+DELETED = 'This message was deleted'
+BLOCKED = 'Message from someone you blocked'

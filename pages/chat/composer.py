@@ -103,13 +103,16 @@ class Composer:
     """The box, the send button and a line that says why a text cannot be sent."""
 
     def __init__(self, *, storage_key: str, placeholder: str, on_send: SendHandler, on_problem: ProblemHandler,
-                 on_typing: TypingHandler | None = None) -> None:
+                 on_typing: TypingHandler | None = None, on_attach: Callable[[], Any] | None = None) -> None:
         self._on_send = on_send
         self._on_problem = on_problem
         self._on_typing = on_typing
         self._outbox_key = f'chatapp.out.{storage_key}.'
         self._draft_key = f'chatapp.draft.{storage_key}'
         with hook(ui.row(), 'composer-row').classes('composer-row w-full items-end no-wrap gap-2') as self.row:
+            if on_attach is not None:
+                hook(ui.button(icon='attach_file', on_click=on_attach), 'attach-button') \
+                    .props('flat round dense aria-label="Send a picture or file"')
             self.box = hook(ui.element('textarea'), 'message-input').classes('composer-box flex-grow') \
                 .props('rows=1 autofocus enterkeyhint=send')
             # Set directly: a name in a props string would be parsed, and names are chosen by people.
@@ -134,6 +137,10 @@ class Composer:
     def clear_problem(self) -> None:
         if self._note is not None and self._note.visible:
             self._note.set_visibility(False)
+
+    def focus(self) -> None:
+        """Put the cursor in the box (after choosing Reply)."""
+        self.box.run_method('focus')
 
     def set_visibility(self, visible: bool) -> None:
         self.row.set_visibility(visible)

@@ -17,15 +17,18 @@ from nicegui import ui
 from nicegui.elements.html import Html
 
 from chatapp.schemas import ChatInfo, PresenceInfo
+from pages.avatar import avatar_img
 from pages.hooks import hook
 from pages.timezone import stamp
+
+AVATAR_PX = 32
 
 
 class ChatHeader:
     """Built once per view; ``update`` takes a fresh ``ChatInfo`` after a membership change."""
 
     def __init__(self, info: ChatInfo, *, zone: tzinfo, on_back: Callable[[], Any], on_members: Callable[[], Any],
-                 on_mute: Callable[[], Any]) -> None:
+                 on_mute: Callable[[], Any], on_profile: Callable[[], Any] | None = None) -> None:
         self.zone = zone
         self.group = info.kind == 'group'
         with ui.row().classes('chat-header w-full items-center gap-2 no-wrap'):
@@ -33,6 +36,7 @@ class ChatHeader:
                 .props('flat round dense aria-label="Back to conversations"')
             self._username = f'@{info.peer.username}' if info.peer is not None else ''
             self._initial = info.peer.label[:1].upper() if info.peer is not None else ''
+            self._picture = info.peer.avatar if info.peer is not None else None
             self._title = info.title
             self._status = self._username
             self.who: Html | None = None
@@ -45,12 +49,16 @@ class ChatHeader:
                         .props('flat dense no-caps size=sm padding="0 4px"').classes('self-start muted')
             else:
                 self.who = Html(self._who_html()).classes('contents')
+                if on_profile is not None:
+                    hook(ui.button(icon='person', on_click=on_profile), 'peer-profile') \
+                        .props('flat round dense aria-label="Profile"')
             self.mute = hook(ui.button(on_click=on_mute), 'mute-toggle').props('flat round dense')
         self.update(info)
 
     def update(self, info: ChatInfo) -> None:
         if self.who is not None:
             self._title = info.title
+            self._picture = info.peer.avatar if info.peer is not None else None
             self._draw()
         else:
             self.title.set_text(info.title)
@@ -90,10 +98,12 @@ class ChatHeader:
             self.who.set_content(self._who_html())
 
     def _who_html(self) -> str:
-        """The other person's initial (hidden from screen readers: the name is beside it), name and presence."""
-        return ('<div class="q-avatar bg-secondary" aria-hidden="true" style="font-size: 32px; color: white;">'
-                '<div class="q-avatar__content row flex-center overflow-hidden">'
-                f'<div class="font-semibold">{escape(self._initial)}</div></div></div>'
+        """The other person's picture or initial (hidden from screen readers: the name is beside it), name and
+        presence."""
+        face = avatar_img(self._picture, AVATAR_PX) or f'<div class="font-semibold">{escape(self._initial)}</div>'
+        background = '' if self._picture else ' bg-secondary'
+        return (f'<div class="q-avatar{background}" aria-hidden="true" style="font-size: {AVATAR_PX}px; '
+                f'color: white;"><div class="q-avatar__content row flex-center overflow-hidden">{face}</div></div>'
                 '<div class="nicegui-column gap-0 min-w-0 flex-grow">'
                 '<div class="text-lg font-bold leading-tight ellipsis" data-testid="chat-title" role="heading" '
                 f'aria-level="2">{escape(self._title)}</div>'

@@ -9,27 +9,50 @@ looks the same, so a neighbour that did not change sends nothing to the browser.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 
-from nicegui import ui
+from nicegui import events, ui
 
 from chatapp.schemas import MessageData
+from chatapp.services.message_details import quote
+from models import REACTIONS
 from pages.chat.bubble import Block, Shown
 from pages.chat.painter import Painter, ReceiptLine
 from pages.hooks import hook
 
-_RECEIPT_CLICK = '(e) => { if (e.target.closest && e.target.closest("[data-receipt]")) emit(); }'
-"""One listener for the whole list: a click on a "Seen by N" line (a ``button`` in a block's HTML) asks who."""
+ACTIONS = frozenset({'readers', 'menu', 'react', 'quote'})
+_CLICK = ('(e) => { const t = e.target.closest && e.target.closest("[data-act]"); if (!t) return;'
+          ' const m = t.closest("[data-seq]");'
+          ' emit({act: t.dataset.act, seq: m ? Number(m.dataset.seq) : 0, emoji: t.dataset.emoji || ""}); }')
+"""One listener for the whole list: a click on a button of a block's HTML (``data-act``: "Seen by N", a message's
+actions, a reaction, a quote) says which, on which message (``data-seq``) and, for a reaction, which emoji. Links
+(``<a>``) are left to the browser."""
+Action = Callable[[str, int, str], None]
+"""``(act, seq, emoji)``: checked against ``ACTIONS`` and the reaction set before it is called."""
 
 
 class MessageList:
     """The ``message-list`` column and the blocks in it, drawn by ``painter``."""
 
-    def __init__(self, painter: Painter, *, on_receipt: Callable[[], None]) -> None:
+    def __init__(self, painter: Painter, *, on_action: Action) -> None:
         self.painter = painter
         self.element = hook(ui.column(), 'message-list').classes('w-full gap-1 px-3 pb-2')
-        self.element.on('click', lambda _: on_receipt(), js_handler=_RECEIPT_CLICK)
+        self._on_action = on_action
+        self.element.on('click', self._clicked, js_handler=_CLICK)
         self._dirty: dict[int, Block] = {}
+
+    def _clicked(self, event: events.GenericEventArguments) -> None:
+        """A click from the browser, checked: any socket may send anything here."""
+        args = event.args
+        if not isinstance(args, dict):
+            return
+        act, seq, emoji = args.get('act'), args.get('seq'), args.get('emoji')
+        if act not in ACTIONS or not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(emoji, str):
+            return
+        if act == 'react' and emoji not in REACTIONS:
+            return
+        self._on_action(act, seq, emoji)
 
     def blocks(self) -> list[Block]:
         return [child for child in self.element.default_slot.children if isinstance(child, Block)]
@@ -79,11 +102,45 @@ class MessageList:
         old, self.painter.receipt = self.painter.receipt, line
         if old == line:
             return
-        seqs = {item.seq for item in (old, line) if item is not None}
+        self._mark_seqs({item.seq for item in (old, line) if item is not None})
+
+    def _mark_seqs(self, seqs: set[int]) -> None:
+        """Draw again the blocks that show any of ``seqs``."""
         for block in self.blocks():
             if any(message.seq in seqs for message in block.messages):
                 self._dirty[block.id] = block
         self.flush()
+
+    def find(self, seq: int) -> Shown | None:
+        """The shown message ``seq``, if it is shown."""
+        for block in self.blocks():
+            if block.messages and block.messages[0].seq <= seq <= block.messages[-1].seq:
+                return next((message for message in block.messages if message.seq == seq), None)
+        return None
+
+    def replace(self, message: MessageData) -> bool:
+        """Show the new state of a changed message (kept only when newer than the one shown), and the quotes of the
+        replies to it; whether anything shown changed."""
+        changed = False
+        new = Shown.of(message)
+        quoted = quote(message.seq, message.sender_id, message.body, deleted=message.deleted)
+        for block in self.blocks():
+            for index, shown in enumerate(block.messages):
+                if shown.seq == message.seq and message.change_seq > shown.change_seq:
+                    block.messages[index] = new
+                elif shown.reply is not None and shown.reply.seq == message.seq and shown.reply != quoted:
+                    block.messages[index] = dataclasses.replace(shown, reply=quoted)
+                else:
+                    continue
+                self._dirty[block.id] = block
+                changed = True
+        self.flush()
+        return changed
+
+    def set_target(self, seq: int | None) -> None:
+        """Highlight message ``seq`` (a jump's destination) and no other."""
+        old, self.painter.target_seq = self.painter.target_seq, seq
+        self._mark_seqs({item for item in (old, seq) if item is not None})
 
     def seqs_of(self, sender_id: int) -> list[int]:
         """The shown text messages of ``sender_id``, oldest first."""

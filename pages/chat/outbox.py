@@ -27,6 +27,8 @@ class Pending:
     text: str
     state: State = State.QUEUED
     reason: str = ''
+    reply_to: int | None = None
+    """The seq of the message this send answers."""
 
 
 class Outbox:
@@ -41,11 +43,11 @@ class Outbox:
     def __len__(self) -> int:
         return len(self._pending)
 
-    def add(self, txn: str, text: str) -> Pending | None:
+    def add(self, txn: str, text: str, reply_to: int | None = None) -> Pending | None:
         """Queue a send; ``None`` when this ``txn`` is pending already (the same event heard twice)."""
         if txn in self._pending:
             return None
-        pending = self._pending[txn] = Pending(txn, text)
+        pending = self._pending[txn] = Pending(txn, text, reply_to=reply_to)
         return pending
 
     def next(self) -> Pending | None:

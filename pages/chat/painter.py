@@ -14,10 +14,14 @@ from functools import lru_cache
 from typing import Protocol
 
 from chatapp.clock import as_utc
-from pages.chat.bubble import Look
+from chatapp.schemas import AttachmentInfo, Quote, Reactions
+from pages.chat.bubble import Attached, Look
+from pages.chat.sizes import size_text
 from pages.timezone import stamp
 
 RUN_GAP = timedelta(minutes=5)
+EARLIER = 'A message from before you joined'
+DELETED_QUOTE = 'Deleted message'
 MAX_STAMPS = 4096
 """Times remembered at most, for all views of the process together (a block is drawn again for every message that
 joins it, on every page it reaches; one cache for all pages holds no strings per page)."""
@@ -36,6 +40,16 @@ class Said(Protocol):
     def created_at(self) -> datetime: ...
     @property
     def kind(self) -> str: ...
+    @property
+    def deleted(self) -> bool: ...
+    @property
+    def edited(self) -> bool: ...
+    @property
+    def reply(self) -> Quote | None: ...
+    @property
+    def reactions(self) -> tuple[Reactions, ...]: ...
+    @property
+    def attachment(self) -> AttachmentInfo | None: ...
 
 
 @dataclass(frozen=True)
@@ -51,8 +65,10 @@ class Painter:
     """Turns messages into ``Look``s for one viewer."""
 
     def __init__(self, *, me: int, direct: bool, zone: tzinfo, name_of: Callable[[int], str],
-                 describe: Callable[[Said], str]) -> None:
+                 describe: Callable[[Said], str], floor: int = 0) -> None:
         self.me = me
+        self.floor = floor
+        """The viewer's join point: a quote of a message at or before it shows no text."""
         self.direct = direct
         self.zone = zone
         self._name_of = name_of
@@ -60,6 +76,18 @@ class Painter:
         self.divider_seq: int | None = None
         """The first unread message when the view opened: the "New messages" line goes before it."""
         self.receipt: ReceiptLine | None = None
+        self.usernames: frozenset[str] = frozenset()
+        """Members whose ``@username`` is highlighted (groups)."""
+        self.target_seq: int | None = None
+        """The message a jump went to."""
+        self.actions = True
+        """Bubbles offer their actions (not once the conversation has closed)."""
+        self.blocked: frozenset[int] = frozenset()
+        """People I block: their messages are collapsed."""
+        self.avatar_of: Callable[[int], str | None] = lambda user_id: None
+        """The ``<img>`` of a member's picture (groups), or None."""
+        self.file_url: Callable[[int, str], str] | None = None
+        """The link that fetches an attachment (its id, ``full`` or ``thumb``) for this viewer."""
 
     def continues(self, earlier: Said | None, later: Said | None) -> bool:
         """Whether ``later`` belongs to the run of ``earlier``."""
@@ -87,14 +115,45 @@ class Painter:
         common = {'divider': message.seq == self.divider_seq, 'receipt': receipt.text if receipt else None,
                   'receipt_names': bool(receipt and receipt.names)}
         if message.kind == 'event':
-            return Look(self._describe(message), mine, event=True, **common)  # type: ignore[arg-type]
+            return Look(self._describe(message), mine, event=True, seq=message.seq, **common)  # type: ignore[arg-type]
         name = None
         if not self.continues(previous, message) and not (mine and self.direct):
             name = 'You' if mine else self._name_of(message.sender_id)
         time = None
         if not self.continues(message, following):
             time = _stamp(message.created_at, self.zone, day or datetime.now(self.zone).date())
-        return Look(message.body, mine, name=name, stamp=time, **common)  # type: ignore[arg-type]
+        if message.deleted:
+            return Look('', mine, name=name, stamp=time, seq=message.seq, deleted=True,
+                        target=message.seq == self.target_seq, **common)  # type: ignore[arg-type]
+        if message.sender_id in self.blocked:
+            return Look(message.body, mine, name=name, stamp=time, seq=message.seq, collapsed=True,
+                        **common)  # type: ignore[arg-type]
+        return Look(message.body, mine, name=name, stamp=time, seq=message.seq, edited=message.edited,
+                    quote=self._quote(message.reply), reactions=self._reactions(message.reactions),
+                    mentionable=self.usernames if '@' in message.body else frozenset(), actions=self.actions,
+                    target=message.seq == self.target_seq, attachment=self._attached(message.attachment),
+                    avatar=self.avatar_of(message.sender_id) if name and not mine else None,
+                    **common)  # type: ignore[arg-type]
+
+    def _attached(self, attachment: AttachmentInfo | None) -> Attached | None:
+        if attachment is None or self.file_url is None:
+            return None
+        image = attachment.kind == 'image'
+        return Attached(image, attachment.filename, size_text(attachment.size),
+                        self.file_url(attachment.id, 'full'),
+                        self.file_url(attachment.id, 'thumb') if image else '', attachment.width, attachment.height)
+
+    def _quote(self, quote: Quote | None) -> tuple[str, str] | None:
+        if quote is None:
+            return None
+        if quote.seq <= self.floor:
+            return '', EARLIER
+        return self._name_of(quote.sender_id), DELETED_QUOTE if quote.deleted else quote.excerpt
+
+    def _reactions(self, reactions: tuple[Reactions, ...]) -> tuple[tuple[str, int, bool, str], ...]:
+        return tuple((each.emoji, len(each.user_ids), self.me in each.user_ids,
+                      ', '.join(self._name_of(user_id) for user_id in each.user_ids))
+                     for each in reactions if each.user_ids)
 
 
 @lru_cache(maxsize=MAX_STAMPS)

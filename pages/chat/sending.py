@@ -73,8 +73,13 @@ class SendingView(SignedInView):
     def _take(self, message: MessageData) -> None:
         """Take in a stored message."""
 
+    @abstractmethod
+    def take_reply(self) -> int | None:
+        """The message the next send answers (and forget it: one send answers it)."""
+
     def send(self, text: str, txn: str) -> None:
-        """Queue ``text`` (exactly what the box held when Enter was pressed) and send in the background, in order."""
+        """Queue ``text`` (exactly what the box held when Enter was pressed) and send in the background, in order;
+        it answers the message chosen with "Reply", if any."""
         if self.closed:
             return
         try:  # the browser checked already; a forged event's text is checked here, before it takes any room
@@ -86,7 +91,7 @@ class SendingView(SignedInView):
             self.composer.show_problem(f'{MAX_UNSENT} messages are not sent yet. Retry or discard some first; '
                                        'this one comes back when you reload the page.')
             return
-        if self.outbox.add(txn, text) is not None:
+        if self.outbox.add(txn, text, self.take_reply()) is not None:
             self._start_sending()
 
     async def restore_sends(self) -> None:
@@ -131,8 +136,7 @@ class SendingView(SignedInView):
 
     async def _store(self, pending: Pending) -> None:
         for delay in (*RETRY_DELAYS, None):
-            message = await self.act(conversations.send_message, conversation_id=self.conversation_id,
-                                     body=pending.text, txn=pending.txn, quiet=True)
+            message = await self._send_one(pending)
             if not isinstance(message, Failed):
                 self.outbox.done(pending.txn)
                 self._confirmed.append(pending.txn)
@@ -148,6 +152,15 @@ class SendingView(SignedInView):
                 self._draw_pending(pending.txn)
                 return
             await asyncio.sleep(delay)
+
+    async def _send_one(self, pending: Pending) -> MessageData | Failed:
+        message = await self.act(conversations.send_message, conversation_id=self.conversation_id,
+                                 body=pending.text, txn=pending.txn, reply_to=pending.reply_to, quiet=True)
+        if isinstance(message, Failed) and message.code == conversations.BAD_REPLY_CODE:
+            pending.reply_to = None  # the answered message was deleted meanwhile: the text still goes, unquoted
+            message = await self.act(conversations.send_message, conversation_id=self.conversation_id,
+                                     body=pending.text, txn=pending.txn, quiet=True)
+        return message
 
     def _retry(self, txn: str) -> None:
         if self.outbox.retry(txn):

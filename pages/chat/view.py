@@ -38,14 +38,18 @@ from chatapp.events import (
     Event,
     FriendshipChanged,
     MembershipChanged,
+    MessageChanged,
     MessagePosted,
     PresenceChanged,
     ReadMoved,
     Typing,
 )
 from chatapp.schemas import ChatInfo, MessageData, PresenceInfo
-from chatapp.services import conversations, groups
-from pages.chat import style
+from chatapp.services import conversations, groups, profiles
+from chatapp.services.message_details import quote
+from pages.avatar import avatar_img
+from pages.chat import message_actions, style
+from pages.chat.attach import AttachDialog, watch_drops
 from pages.chat.attention import Attention
 from pages.chat.bubble import Block
 from pages.chat.composer import Composer
@@ -54,6 +58,7 @@ from pages.chat.header import ChatHeader
 from pages.chat.messages import MessageList
 from pages.chat.painter import Painter
 from pages.chat.receipts import Receipts
+from pages.chat.reply_bar import ReplyBar
 from pages.chat.sending import MAX_UNSENT, SendingView
 from pages.chat.typing import FADE, Typists
 from pages.chat.window import MAX_SHOWN, MessageWindow, Taken
@@ -61,6 +66,7 @@ from pages.coalescer import Coalescer
 from pages.feedback import Failed
 from pages.hooks import hook
 from pages.identity import Identity
+from pages.profile_card import open_profile_card
 from pages.timezone import zone_of
 
 __all__ = ['MAX_UNSENT', 'ChatView']
@@ -107,7 +113,20 @@ class ChatView(SendingView):
         self._announcing = False
         self._refresher = Coalescer(self._refresh, spawn=_spawn('chat refresh'))
         self.painter = Painter(me=self.me, direct=not self.group, zone=self.zone, name_of=self.name_of,
-                               describe=lambda message: describe(message.body, self.me))
+                               describe=lambda message: describe(message.body, self.me), floor=info.joined_seq)
+        self._change_seq = info.change_seq
+        """The newest change (edit, delete, reaction) applied; see ``chatapp.services.message_changes``."""
+        self._early: dict[int, MessageData] = {}
+        """Changes heard for messages not taken in yet (from another process, a change can overtake its message)."""
+        self.replying: int | None = None
+        self._reply_bar: ReplyBar | None = None
+        self._learn_usernames(info)
+        self.painter.blocked = frozenset(info.blocked)
+        self._unknown: set[int] = set()
+        """Senders whose names the view does not know (no longer members): asked for in the background."""
+        self._asking = Coalescer(self._ask_names, spawn=_spawn('chat names'))
+        self.painter.file_url = functools.partial(chat.files.links.file_url, self.me)
+        self._attach: AttachDialog | None = None
         unread_from = self._read_seq + 1 if info.last_seq > self._read_seq else None
         self.painter.divider_seq = unread_from
         first_shown = info.messages[0].seq if info.messages else None
@@ -123,7 +142,8 @@ class ChatView(SendingView):
     def _build(self, info: ChatInfo) -> None:
         self.root = ui.context.slot.parent
         self.header = ChatHeader(info, zone=self.zone, on_back=lambda: self.navigate.to('/'),
-                                 on_members=self.show_members, on_mute=self.toggle_mute)
+                                 on_members=self.show_members, on_mute=self.toggle_mute,
+                                 on_profile=self.show_profile if info.peer is not None else None)
         # A column-reverse scroller stays pinned to its bottom as messages arrive, and keeps a reader's place while
         # they read older ones, with no scroll command sent per message.
         card = ui.card().classes('glass w-full chat-scroll p-0')
@@ -140,7 +160,7 @@ class ChatView(SendingView):
                     .props('unelevated rounded dense no-caps').classes('self-center mt-2')
             self.earlier_button: ui.button | None = None
             self.empty: ui.label | None = None
-            self.messages = MessageList(self.painter, on_receipt=self.show_readers)
+            self.messages = MessageList(self.painter, on_action=self._on_action)
             self.later_button: ui.button | None = None
             self.latest_button: ui.button | None = None
         # Screen readers hear new messages from here, politely: the blocks are redrawn whole, which a live region on
@@ -148,17 +168,48 @@ class ChatView(SendingView):
         self.live_region = hook(ui.label(), 'live-region').classes('chat-live') \
             .props('aria-live=polite aria-atomic=true')
         self.composer = Composer(storage_key=f'{self.me}.{self.conversation_id}', placeholder=f'Message {info.title}',
-                                 on_send=self.send, on_problem=self._refused_in_browser, on_typing=self._typing)
+                                 on_send=self.send, on_problem=self._refused_in_browser, on_typing=self._typing,
+                                 on_attach=self.open_attach)
+        watch_drops(scroller, self.composer.box, lambda: self.open_attach(with_kept_files=True))
         self.attention = Attention(scroller, self.messages.element, self._want_read)
         self._body = ui.context.slot.parent
 
     def name_of(self, user_id: int) -> str:
-        return 'You' if user_id == self.me else self._names.get(user_id, FORMER_MEMBER)
+        if user_id == self.me:
+            return 'You'
+        name = self._names.get(user_id)
+        if name is None:
+            if user_id not in self._unknown:
+                self._unknown.add(user_id)
+                self._asking.request()
+            return FORMER_MEMBER
+        return name
+
+    async def _ask_names(self) -> None:
+        """Learn the names of senders who are no longer members, then draw their messages again."""
+        asked = sorted(self._unknown - self._names.keys())
+        if not asked or self.closed:
+            return
+        names = await self.act(conversations.sender_names, conversation_id=self.conversation_id, user_ids=asked,
+                               quiet=True)
+        if isinstance(names, Failed) or not names or self.client.is_deleted:
+            return
+        self._names.update(names)
+        self.messages.redraw()
 
     def _learn_names(self, info: ChatInfo) -> None:
         """Names of the members; a member who left keeps the name the view knew."""
         for member in info.members:
             self._names[member.user.id] = member.user.label
+
+    def _learn_usernames(self, info: ChatInfo) -> None:
+        """In a group, the members' ``@username`` mentions are highlighted, and their pictures show beside their
+        names."""
+        if self.group:
+            self.painter.usernames = frozenset(member.user.username.lower() for member in info.members)
+            pictures = {member.user.id: avatar_img(member.user.avatar, 20) for member in info.members
+                        if member.user.avatar}
+            self.painter.avatar_of = pictures.get
 
     async def restore(self) -> None:
         """After the page is built: the browser reports whether it is seen (and shows the "New messages" line),
@@ -175,6 +226,8 @@ class ChatView(SendingView):
             return
         if isinstance(event, MessagePosted) and event.message.conversation_id == self.conversation_id:
             self._take(event.message)
+        elif isinstance(event, MessageChanged) and event.message.conversation_id == self.conversation_id:
+            self.changed(event.message)
         elif isinstance(event, ReadMoved) and event.conversation_id == self.conversation_id:
             self._read_moved(event)
         elif isinstance(event, Typing) and event.conversation_id == self.conversation_id:
@@ -187,6 +240,8 @@ class ChatView(SendingView):
         elif (isinstance(event, FriendshipChanged) and self.peer is not None and self.peer.id in event.user_ids
               and event.status == 'removed'):
             self.close()
+        elif isinstance(event, FriendshipChanged) and self.group and event.status == 'removed':
+            self._refresher.request()  # a block ends a friendship: whom I block decides what is collapsed
 
     async def resync(self) -> None:
         """After a reconnect: messages from the database, presence and membership read again (typing is never
@@ -202,18 +257,22 @@ class ChatView(SendingView):
         async with self._lock:
             while True:
                 after = self.window.last_seq
-                messages = await self.act(conversations.messages_after, conversation_id=self.conversation_id,
-                                          after_seq=after, quiet=True)
-                if isinstance(messages, Failed):
-                    if messages.code == conversations.NOT_AVAILABLE_CODE:
+                updates = await self.act(conversations.updates_after, conversation_id=self.conversation_id,
+                                         after_seq=after, after_change=self._change_seq, quiet=True)
+                if isinstance(updates, Failed):
+                    if updates.code == conversations.NOT_AVAILABLE_CODE:
                         self.close()
                     return
+                for message in updates.changed:
+                    self._apply_change(message)
+                self._change_seq = max(self._change_seq, updates.change_seq)
+                messages = updates.messages
                 if len(messages) > MAX_SHOWN and self.window.live:
                     await self._show_latest(skipped_from=after + 1)
                     return
                 for message in messages:
                     self._take(message)
-                if len(messages) < conversations.CATCH_UP_LIMIT:
+                if len(messages) < conversations.CATCH_UP_LIMIT and len(updates.changed) < conversations.CATCH_UP_LIMIT:
                     return
 
     def _take(self, message: MessageData) -> None:
@@ -223,6 +282,8 @@ class ChatView(SendingView):
             return
         if taken is Taken.DUPLICATE:
             return
+        if self._early and (change := self._early.pop(message.seq, None)) is not None:
+            self.messages.replace(change)
         self.messages.flush()
         self._update_buttons()
         sender = message.sender_id
@@ -244,6 +305,106 @@ class ChatView(SendingView):
         else:
             text = f'{self.name_of(message.sender_id)}: {message.body[:ANNOUNCE_CHARS]}'
         self.live_region.set_text(text)
+
+    # --- changes: edits, deletes, reactions -----------------------------------------------------------------------
+
+    def changed(self, message: MessageData) -> None:
+        """A message changed (heard from the broker, or answered by my own action): show its new state. Changes are
+        numbered like messages: a gap means some were missed, and the database fills it."""
+        self._apply_change(message)
+        number = message.change_seq
+        if number == self._change_seq + 1:
+            self._change_seq = number
+        elif number > self._change_seq + 1:
+            background_tasks.create(self.catch_up(), name='chat catch-up')
+
+    def _apply_change(self, message: MessageData) -> None:
+        if message.seq > self.window.last_seq:
+            known = self._early.get(message.seq)
+            if known is None or known.change_seq < message.change_seq:
+                self._early[message.seq] = message
+            return
+        self.messages.replace(message)
+        if self.replying == message.seq and message.deleted:
+            self.cancel_reply()
+
+    def _on_action(self, act: str, seq: int, emoji: str) -> None:
+        """A click on a button inside the messages (checked by ``MessageList``)."""
+        if act == 'readers':
+            self.show_readers()
+            return
+        shown = self.messages.find(seq)
+        if shown is None or self.closed or shown.kind != 'text' or shown.deleted:
+            return
+        if act == 'menu':
+            message_actions.show_actions(self, shown)
+        elif act == 'react':
+            background_tasks.create(message_actions.react(self, seq, emoji), name='chat react')
+        elif act == 'quote' and shown.reply is not None:
+            background_tasks.create(self.jump_to(shown.reply.seq), name='chat jump')
+
+    def open_attach(self, *, with_kept_files: bool = False) -> None:
+        """The dialog that sends a picture or a file (made the first time)."""
+        if self.closed or not self.identity.is_current():
+            return
+        if self._attach is None:
+            self._attach = AttachDialog(self.chat, self.client, me=self.me, conversation_id=self.conversation_id,
+                                        root=self.root, max_bytes=self.chat.files.max_upload_bytes,
+                                        send=self.send_file)
+        self._attach.open(with_kept_files=with_kept_files)
+
+    def send_file(self, caption: str, attachment_id: int, txn: str) -> None:
+        """Send the uploaded ``attachment_id`` with ``caption`` (answering the message chosen with Reply, if any)."""
+        background_tasks.create(self._send_file(caption, attachment_id, txn, self.take_reply()), name='chat file')
+
+    async def _send_file(self, caption: str, attachment_id: int, txn: str, reply_to: int | None) -> None:
+        message = await self.act(conversations.send_message, conversation_id=self.conversation_id, body=caption,
+                                 txn=txn, attachment_id=attachment_id, reply_to=reply_to)
+        if isinstance(message, Failed):
+            return
+        if not self.window.live:
+            await self.jump_to_latest()
+        self._take(message)
+
+    def reply_to(self, seq: int) -> None:
+        """The next message I send answers message ``seq``."""
+        shown = self.messages.find(seq)
+        if shown is None or self.closed or shown.deleted:
+            return
+        self.replying = seq
+        if self._reply_bar is None:
+            self._reply_bar = ReplyBar(self._body, self.composer.row, self.cancel_reply)
+        excerpt = quote(seq, shown.sender_id, shown.body, deleted=False).excerpt
+        self._reply_bar.show(self.name_of(shown.sender_id), excerpt)
+        self.composer.focus()
+
+    def cancel_reply(self) -> None:
+        self.replying = None
+        if self._reply_bar is not None:
+            self._reply_bar.hide()
+
+    def take_reply(self) -> int | None:
+        seq = self.replying
+        if seq is not None:
+            self.cancel_reply()
+        return seq
+
+    async def jump_to(self, seq: int) -> None:
+        """Show message ``seq`` highlighted: where it is shown, or with the page of history that starts at it."""
+        if seq <= self.window.floor or seq > self.window.last_seq:
+            return
+        if self.messages.find(seq) is None:
+            async with self._lock:
+                page = await self.act(conversations.messages_after, conversation_id=self.conversation_id,
+                                      after_seq=seq - 1)
+                if isinstance(page, Failed) or not page:
+                    return
+                self.window.show_from(page[:conversations.PAGE_SIZE],
+                                      last_seq=max(self.window.last_seq, page[-1].seq))
+                self.messages.flush()
+                self._update_buttons()
+        self.messages.set_target(seq)
+        self.attention.show_target()
 
     # --- history -------------------------------------------------------------------------------------------------
 
@@ -466,6 +627,15 @@ class ChatView(SendingView):
         if not self.client.is_deleted:
             self.header.show_presence(seen.get(self.peer.id))
 
+    async def show_profile(self) -> None:
+        """The other person's profile card (a direct chat)."""
+        if self.peer is not None and not self.closed:
+            await open_profile_card(self, self._relation_change, profiles.profile_card, user_id=self.peer.id)
+
+    async def _relation_change(self, fn: Callable[..., object], **kwargs: Any) -> None:
+        """An action of the card (block, unfriend…): its events close this view if it ends the conversation."""
+        await self.act(fn, **kwargs)
+
     async def toggle_mute(self) -> None:
         muted = not self.info.muted
         done = await self.act(groups.set_muted, conversation_id=self.conversation_id, muted=muted)
@@ -501,6 +671,11 @@ class ChatView(SendingView):
         known = dict(self._names)
         self.info = info.model_copy(update={'messages': []})  # only the window shows messages
         self._learn_names(info)
+        self._learn_usernames(info)
+        blocked = frozenset(info.blocked)
+        if blocked != self.painter.blocked:
+            self.painter.blocked = blocked
+            known = {}  # everything is drawn again below
         self.header.update(info)
         self.receipts.replace(info.receipts)
         if self._names != known:
@@ -523,6 +698,9 @@ class ChatView(SendingView):
         if self.client.is_deleted:
             return
         self.composer.set_visibility(False)
+        self.cancel_reply()
+        self.painter.actions = False
+        self.messages.redraw()
         self._show_typists()
         if self.members_dialog is not None:
             self.members_dialog.dialog.close()

@@ -16,6 +16,7 @@ from enum import Enum
 from chatapp import timeline
 from chatapp.clock import as_utc
 from chatapp.schemas import InboxPage, InboxRow, MessageData
+from pages.chat.bubble import DELETED
 
 TYPING_FADE = 6.0
 """Seconds a "typing…" stays after the typist's last ``Typing`` event."""
@@ -55,6 +56,15 @@ class Row:
     """When the last message was sent."""
     sender_label: str | None
     """Name of the last message's sender ("You" for mine), shown first in groups."""
+    mention_seq: int = 0
+    """The newest message that mentions me."""
+    peer_avatar: str | None = None
+    """The other person's profile picture (its hash, ``UserPublic.avatar``); ``None``: initials."""
+
+    @property
+    def mentioned(self) -> bool:
+        """A message that mentions me is unread: the row says so even when muted."""
+        return self.mention_seq > self.read_seq
 
     @property
     def unread(self) -> int:
@@ -65,11 +75,13 @@ class Row:
     def of(cls, row: InboxRow, me: int) -> Row:
         """What ``row`` shows, for ``me``."""
         peer, message = row.peer, row.last_message
-        last = _last(message, row.sender_label, me) if message is not None else _NOTHING
+        seq, sender_id, text, event, at, label = (_last(message, row.sender_label, me) if message is not None
+                                                  else _NOTHING)
         return cls(row.conversation_id, row.kind == 'group', row.title, row.path,
                    peer.id if peer is not None else None, peer.username if peer is not None else None,
                    peer.label if peer is not None else None, row.muted, row.last_seq, row.read_seq,
-                   as_utc(row.last_activity_at), *last)
+                   as_utc(row.last_activity_at), seq, sender_id, text, event, at, label, row.mention_seq,
+                   peer.avatar if peer is not None else None)
 
 
 _NOTHING: tuple[int, None, None, bool, None, None] = (0, None, None, False, None, None)
@@ -79,7 +91,7 @@ def _last(message: MessageData, sender_label: str | None, me: int
           ) -> tuple[int, int, str, bool, datetime, str | None]:
     """The last-message fields of a ``Row``: (seq, sender_id, text, event, at, sender_label)."""
     event = message.kind != 'text'
-    text = one_line(timeline.describe(message, me) if event else message.body)
+    text = DELETED if message.deleted else one_line(timeline.describe(message, me) if event else summary(message))
     return message.seq, message.sender_id, text, event, as_utc(message.created_at), sender_label
 
 
@@ -153,9 +165,21 @@ class Listing:
             row, seq=seq, sender_id=sender_id, text=text, event=event, at=at, sender_label=label,
             last_seq=max(row.last_seq, seq), last_activity_at=max(row.last_activity_at, at),
             # Sending moves the sender's own read position (my own messages are never unread).
-            read_seq=max(row.read_seq, seq) if mine else row.read_seq)
+            read_seq=max(row.read_seq, seq) if mine else row.read_seq,
+            mention_seq=seq if self.me in message.mentions else row.mention_seq)
         self.stop_typing(message.conversation_id, message.sender_id)
         return Took.UNKNOWN if label is None and message.kind == 'text' else Took.CHANGED
+
+    def change(self, message: MessageData) -> bool:
+        """A message was edited or deleted: the row shows its new text when it is the last one; True if changed."""
+        row = self.rows.get(message.conversation_id)
+        if row is None or row.seq != message.seq or message.kind != 'text':
+            return False
+        text = _last(message, row.sender_label, self.me)[2]
+        if text == row.text:
+            return False
+        self.rows[message.conversation_id] = dataclasses.replace(row, text=text)
+        return True
 
     def read_to(self, conversation_id: int, read_seq: int) -> bool:
         """My read position moved (in this tab or another); True if the row changed."""
@@ -216,8 +240,18 @@ def _merge(old: Row | None, new: Row) -> Row:
         return dataclasses.replace(new, seq=old.seq, sender_id=old.sender_id, text=old.text, event=old.event,
                                    at=old.at, sender_label=old.sender_label, read_seq=read_seq,
                                    last_seq=max(old.last_seq, new.last_seq),
-                                   last_activity_at=max(old.last_activity_at, new.last_activity_at))
+                                   last_activity_at=max(old.last_activity_at, new.last_activity_at),
+                                   mention_seq=max(old.mention_seq, new.mention_seq))
     return new if read_seq == new.read_seq else dataclasses.replace(new, read_seq=read_seq)
+
+
+def summary(message: MessageData) -> str:
+    """A text message as a line of the inbox or a toast: its text, or what it carries when it has no caption."""
+    carried = message.attachment
+    if carried is None:
+        return message.body
+    what = '📷 Picture' if carried.kind == 'image' else f'📎 {carried.filename}'
+    return f'{what}: {message.body}' if message.body.strip() else what
 
 
 def one_line(text: str) -> str:

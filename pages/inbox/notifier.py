@@ -38,7 +38,7 @@ from pages.base_view import SignedInView
 from pages.coalescer import Coalescer
 from pages.hooks import hook
 from pages.identity import Identity
-from pages.inbox.listing import one_line
+from pages.inbox.listing import one_line, summary
 
 TOAST_SECONDS = 6.0
 MAX_TOASTS = 3
@@ -151,7 +151,7 @@ class Notifier(SignedInView):
             self._notify(facts, message)
 
     def _notify(self, facts: Facts, message: MessageData) -> None:
-        if facts.muted:
+        if facts.muted and self.me not in message.mentions:  # a mention gets through a mute
             return
         self._bumps += 1
         self._show_total(self.total + 1)
@@ -223,7 +223,7 @@ class Notifier(SignedInView):
         if message.kind == 'text':
             sender = self.names.get(message.sender_id, '')
             name = f'{sender} · {facts.title}' if facts.group and sender else facts.title
-            text = one_line(message.body)
+            text = one_line(summary(message))
         else:
             name, text = facts.title, one_line(timeline.describe(message, self.me))
         toast_id = next(self._ids)

@@ -40,15 +40,15 @@ def register(chat: ChatApp) -> None:
 
     @ui.page('/chat/{username}')
     @shows_errors
-    async def direct_page(client: Client, username: str) -> RedirectResponse | None:
+    async def direct_page(client: Client, username: str, at: str = '') -> RedirectResponse | None:
         async def open_direct(identity: Identity) -> ChatInfo | None:
             return await _open(chat, conversations.open_direct, identity, peer_username=username)
 
-        return await _show(chat, client, f'/chat/{username}', open_direct)
+        return await _show(chat, client, f'/chat/{username}', open_direct, at=_seq(at))
 
     @ui.page('/group/{conversation_id}')
     @shows_errors
-    async def group_page(client: Client, conversation_id: str) -> RedirectResponse | None:
+    async def group_page(client: Client, conversation_id: str, at: str = '') -> RedirectResponse | None:
         # Taken as text: a path that is no number gets the same card as a group I am not in, not FastAPI's 422.
         async def open_group(identity: Identity) -> ChatInfo | None:
             if not (conversation_id.isascii() and conversation_id.isdigit()) or len(conversation_id) > MAX_ID_DIGITS:
@@ -56,11 +56,18 @@ def register(chat: ChatApp) -> None:
             return await _open(chat, conversations.open_conversation, identity,
                                conversation_id=int(conversation_id))
 
-        return await _show(chat, client, f'/group/{conversation_id}', open_group)
+        return await _show(chat, client, f'/group/{conversation_id}', open_group, at=_seq(at))
 
 
-async def _show(chat: ChatApp, client: Client, path: str, opener: Opener | None) -> RedirectResponse | None:
-    """Build one of the inbox pages; ``opener`` reads the conversation to open beside the list (None: ``/``)."""
+def _seq(at: str) -> int | None:
+    """``?at=<seq>`` (a search result, a shared link): the message to show first; anything else is ignored."""
+    return int(at) if at.isascii() and at.isdigit() and len(at) <= MAX_ID_DIGITS else None
+
+
+async def _show(chat: ChatApp, client: Client, path: str, opener: Opener | None, *, at: int | None = None
+                ) -> RedirectResponse | None:
+    """Build one of the inbox pages; ``opener`` reads the conversation to open beside the list (None: ``/``), and
+    ``at`` is a message of it to show first."""
     if redirect := anonymous_redirect(path):
         return redirect
     identity = await require_identity(chat, client, path)
@@ -95,6 +102,8 @@ async def _show(chat: ChatApp, client: Client, path: str, opener: Opener | None)
         await view.catch_up()  # anything sent between reading the page and attaching
     await asyncio.gather(inbox.start(), notifier.start())
     if view is not None:
+        if at is not None:
+            await view.jump_to(at)
         await view.restore()  # waits for the browser's answer: the list must not wait with it
     return None
 

@@ -16,10 +16,13 @@ from nicegui import ui
 from nicegui.elements.html import Html
 
 from chatapp.clock import as_utc
+from pages.avatar import avatar_img
 from pages.chat.typing import who_types
 from pages.hooks import hook
 from pages.inbox.listing import Row
 
+AVATAR_PX = 44
+"""The row avatar's side in CSS pixels (``.inbox-avatar`` in inbox.css)."""
 ROWS_PER_BLOCK = 25
 """Rows one ``Html`` element holds: a change re-sends one block (about 15 KB), and the first 50 rows cost two
 elements (each element costs an open page about 4 KB of server memory; with 10 rows a block they cost five)."""
@@ -38,7 +41,8 @@ class RowLook:
 
 
 def row_html(row: Row, look: RowLook) -> str:
-    """One row: avatar (initials, a dot when a direct peer is online), name, time, last line, unread badge."""
+    """One row: avatar (the peer's picture or initials, a dot when a direct peer is online), name, time, last line,
+    unread badge. The picture's ``alt`` is empty: the name follows in the same link."""
     classes = ['inbox-row']
     if row.conversation_id == look.active:
         classes.append('inbox-row--active')
@@ -49,6 +53,9 @@ def row_html(row: Row, look: RowLook) -> str:
         classes.append('inbox-row--muted')
     dot = '<span class="inbox-dot" title="Online"><span class="sr-only">online</span></span>' if look.online else ''
     badge = f'<span class="inbox-badge">{_count(unread)}<span class="sr-only"> unread</span></span>' if unread else ''
+    if row.mentioned:
+        badge = ('<span class="inbox-mention" title="You were mentioned" data-testid="inbox-mention">@'
+                 '<span class="sr-only"> you were mentioned</span></span>' + badge)
     muted = ('<span class="inbox-muted" title="Muted" aria-hidden="true">🔕</span><span class="sr-only">muted</span>'
              if row.muted else '')
     when = short_stamp(row.at, look.zone, look.now) if row.at is not None else ''
@@ -56,7 +63,7 @@ def row_html(row: Row, look: RowLook) -> str:
     kind = 'group' if row.group else 'direct'
     return (f'<a class="{" ".join(classes)}" href="{escape(row.path)}" data-testid="inbox-row" '
             f'data-conversation="{row.conversation_id}" data-unread="{unread}" data-kind="{kind}"{current}>'
-            f'<span class="inbox-avatar inbox-avatar--{kind}">{escape(initials(row.title))}{dot}</span>'
+            f'<span class="inbox-avatar inbox-avatar--{kind}">{_face(row)}{dot}</span>'
             f'<span class="inbox-main"><span class="inbox-line">'
             f'<span class="inbox-name">{escape(row.title)}</span>{muted}'
             f'<span class="inbox-time">{escape(when)}</span></span>'
@@ -158,6 +165,12 @@ def _preview(row: Row, look: RowLook) -> str:
         return f'<span class="inbox-last inbox-typing">{escape(typing_text(look.typists, group=row.group))}' \
                '</span>'
     return f'<span class="inbox-last">{escape(preview_text(row, look.me))}</span>'
+
+
+def _face(row: Row) -> str:
+    """The direct peer's picture, or the initials of the row's title."""
+    picture = avatar_img(row.peer_avatar, AVATAR_PX) if not row.group else ''
+    return picture or escape(initials(row.title))
 
 
 def _count(unread: int) -> str:

@@ -16,7 +16,15 @@ from html import escape
 from nicegui import background_tasks, ui
 
 from chatapp.app import ChatApp
-from chatapp.events import Event, FriendshipChanged, MembershipChanged, MessagePosted, PresenceChanged, ReadMoved
+from chatapp.events import (
+    Event,
+    FriendshipChanged,
+    MembershipChanged,
+    MessageChanged,
+    MessagePosted,
+    PresenceChanged,
+    ReadMoved,
+)
 from chatapp.events import Typing as TypingEvent
 from chatapp.schemas import InboxPage, InboxRow
 from chatapp.services import inbox
@@ -78,6 +86,8 @@ class InboxView(SignedInView):
                     .props('flat round dense color=primary aria-label="New chat" title="New chat"')
                 hook(ui.button(icon='group_add', on_click=lambda: new_group_dialog(self)), 'new-group') \
                     .props('flat round dense color=primary aria-label="New group" title="New group"')
+                hook(ui.button(icon='manage_search', on_click=lambda: self.navigate.to('/search')), 'search-messages') \
+                    .props('flat round dense color=primary aria-label="Search messages" title="Search messages"')
             self.list = ui.element('div').classes('inbox-list')
             self.blocks = RowBlocks(self.list)
         self.more: ui.button | None = None
@@ -178,6 +188,8 @@ class InboxView(SignedInView):
             elif event.message.conversation_id == self.active and self.reading():
                 listing.read_to(self.active, event.message.seq)  # read on sight: no badge for a moment, no redraw
             changed = took is not Took.SAME
+        elif isinstance(event, MessageChanged):
+            changed = listing.change(event.message)
         elif isinstance(event, ReadMoved):
             changed = event.user_id == self.me and listing.read_to(event.conversation_id, event.read_seq)
         elif isinstance(event, MembershipChanged):

@@ -56,5 +56,13 @@ async def test_every_scenario_delivers_each_message_once(tmp_path: Path, redis_u
     assert typed['typing_signals_per_msg'] >= 1 and typed['typing_lines_shown'] > 0, typed
     assert typed['frame_kinds_per_msg'].get('sent event', 0) >= 2, typed  # the signal and Enter, per message
     assert (typed['pasted_lost'], typed['pasted_sent'] > 0) == (0, True), typed
+    searched = rows['l']  # message search timed on SQLite (and PostgreSQL when there), finding the same messages
+    assert searched['sqlite_searches'] == SMOKE.l_searches and searched['sqlite_hits'] > 0, searched
+    uploaded = rows['m']  # the pair beside the uploads lost nothing (above); every upload was stored
+    assert uploaded['uploads'] > 0 and uploaded['uploads_ok'] == uploaded['uploads'], uploaded
+    pictured = rows['n']  # pages with their pictures and reactions, measured
+    assert pictured['memory_messages_min'] >= 50 and pictured['kb_per_page'] is not None, pictured
+    if postgres:
+        assert searched['postgres_hits'] == searched['sqlite_hits'], searched
     table = markdown(rows, 'python -m bench --smoke', 'smoke')
     assert all(f'| {name}. ' in table for name in names)

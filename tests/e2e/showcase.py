@@ -18,7 +18,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from chatapp.app import make_runner
 from chatapp.broker import MemoryBroker
-from chatapp.services import conversations, groups
+from chatapp.services import conversations, groups, message_changes
 from tests.conftest import make_settings
 from tests.e2e.harness import AppProcess, app_env, css, find, login, random_secret, running_apps, start_chrome, wait
 from tests.factories import PASSWORD, make_friends, make_user
@@ -47,7 +47,8 @@ class World:
 @contextmanager
 def world(root: Path) -> Iterator[World]:
     """alice, bob and carol; alice is friends with both; a direct chat alice-bob and the group "Weekend trip" of the
-    three, each with messages (consecutive ones from one sender, and one alice has not read)."""
+    three, each with messages (consecutive ones from one sender, and one alice has not read); in the group a reply,
+    an edited message with reactions, a mention and a link."""
     database_url = f"sqlite:///{root / 'server' / 'chatapp.db'}"
     (root / 'server').mkdir(parents=True)
     services = make_runner(make_settings(root / 'services', database_url), MemoryBroker())
@@ -58,15 +59,24 @@ def world(root: Path) -> Iterator[World]:
         direct, _ = services.run_sync(conversations.open_direct, actor_id=alice.id, peer_username='bob')
         group, _ = services.run_sync(groups.create_group, actor_id=alice.id, title='Weekend trip',
                                      member_ids=[bob.id, carol.id])
-        for conversation_id, sender, body in (
-                (direct.conversation_id, alice, 'Hi Bob! Are you free on Saturday?'),
-                (direct.conversation_id, bob, 'Hi Alice!'),
-                (direct.conversation_id, bob, 'Yes, all day. What do you have in mind?'),
-                (group.conversation_id, alice, 'Where shall we go this weekend?'),
-                (group.conversation_id, carol, 'The lake, if the weather holds.'),
-                (group.conversation_id, bob, 'I can drive.')):
-            services.run_sync(conversations.send_message, actor_id=sender.id, conversation_id=conversation_id,
-                              body=body)
+        sent = {}
+        for conversation_id, sender, body, reply in (
+                (direct.conversation_id, alice, 'Hi Bob! Are you free on Saturday?', None),
+                (direct.conversation_id, bob, 'Hi Alice!', None),
+                (direct.conversation_id, bob, 'Yes, all day. What do you have in mind?', None),
+                (group.conversation_id, alice, 'Where shall we go this weekend?', None),
+                (group.conversation_id, carol, 'The lake, if the weather holds.', None),
+                (group.conversation_id, bob, 'I can drive.', 'The lake, if the weather holds.'),
+                (group.conversation_id, alice, '@carol the forecast: https://example.org/lake', None)):
+            reply_to = sent[reply].seq if reply else None
+            sent[body], _ = services.run_sync(conversations.send_message, actor_id=sender.id,
+                                              conversation_id=conversation_id, body=body, reply_to=reply_to)
+        drive = sent['I can drive.']
+        services.run_sync(message_changes.edit_message, actor_id=bob.id, conversation_id=group.conversation_id,
+                          seq=drive.seq, body='I can drive, four seats.')
+        for person, emoji in ((carol, '👍'), (alice, '👍'), (alice, '❤️')):
+            services.run_sync(message_changes.toggle_reaction, actor_id=person.id,
+                              conversation_id=group.conversation_id, seq=drive.seq, emoji=emoji)
         app = AppProcess(root / 'server', app_env(database_url=database_url, secret=random_secret()))
         with running_apps(app):
             yield World(app, group.conversation_id)

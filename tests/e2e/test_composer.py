@@ -11,64 +11,31 @@ import json
 import signal
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from chatapp.app import make_runner
-from chatapp.broker import MemoryBroker
-from chatapp.services.tx import ServiceRunner
-from tests.conftest import make_settings
 from tests.e2e.harness import (
     AppProcess,
     BrowserFactory,
-    app_env,
     css,
     find,
-    login,
-    random_secret,
     running_apps,
     text_field,
     wait,
     wait_for_text,
 )
-from tests.factories import PASSWORD, make_friends, make_user
+from tests.e2e.pairs import Pair, chatting_pair
 
 BURST = 20
 
 
-@dataclass
-class Pair:
-    """alice and bob, friends, each in a browser of their own with their conversation open."""
-
-    app: AppProcess
-    services: ServiceRunner
-    alice: WebDriver
-    bob: WebDriver
-
-
 @pytest.fixture
 def pair(tmp_path: Path, new_browser: BrowserFactory) -> Iterator[Pair]:
-    database_url = f"sqlite:///{tmp_path / 'server' / 'chatapp.db'}"
-    (tmp_path / 'server').mkdir()
-    services = make_runner(make_settings(tmp_path / 'services', database_url), MemoryBroker())
-    try:
-        make_friends(services, make_user(services, 'alice', display_name='Alice'),
-                     make_user(services, 'bob', display_name='Bob'))
-        app = AppProcess(tmp_path / 'server', app_env(database_url=database_url, secret=random_secret()))
-        with running_apps(app):
-            alice, bob = new_browser(), new_browser()
-            for driver, name, peer in ((alice, 'alice', 'bob'), (bob, 'bob', 'alice')):
-                login(driver, app.base_url, name, PASSWORD)
-                driver.get(f'{app.base_url}/chat/{peer}')
-                find(driver, 'message-input')
-            yield Pair(app, services, alice, bob)
-    finally:
-        services.shutdown()
-        services.engine.dispose()
+    with chatting_pair(tmp_path, new_browser) as both:
+        yield both
 
 
 def test_pasted_messages_with_enter_and_no_pause_all_arrive_once_in_order(pair: Pair) -> None:

@@ -123,3 +123,37 @@ def wait_for_typing_gone(driver: WebDriver) -> None:
     """Until no "typing…" line shows a text (the line may stay, empty, once it has been made)."""
     wait(driver, lambda d: not any(e.text.strip() for e in d.find_elements(By.CSS_SELECTOR, css('typing'))),
          f'"typing…" is still shown on {driver.current_url}')
+
+
+def test_an_edit_a_reaction_and_a_delete_cross_processes(two_apps: Cluster, new_browser: BrowserFactory) -> None:
+    a, b = two_apps.apps
+    make_friends(two_apps.services, make_user(two_apps.services, 'alice'), make_user(two_apps.services, 'bob'))
+    alice, bob = new_browser(), new_browser()
+    for driver, app, name, peer in ((alice, a, 'alice', 'bob'), (bob, b, 'bob', 'alice')):
+        login(driver, app.base_url, name, PASSWORD)
+        driver.get(f'{app.base_url}/chat/{peer}')
+        find(driver, 'message-input')
+    send(alice, 'meet at noon')
+    wait_for_message(bob, 'meet at noon')
+
+    open_actions = '''
+      const bubble = [...document.querySelectorAll('[data-testid="message-list"] [data-testid="message"]')]
+        .find(b => b.textContent.includes(arguments[0]));
+      bubble.querySelector('[data-testid="message-actions"]').click();'''
+    bob.execute_script(open_actions, 'meet at noon')  # on B
+    find(bob, 'react-choice').click()
+    wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, f'{css("message-list")} {css("reaction")}'),
+         'the reaction made on B did not reach A')
+
+    alice.execute_script(open_actions, 'meet at noon')  # on A
+    find(alice, 'edit').click()
+    box = text_field(alice, 'edit-input')
+    box.clear()
+    box.send_keys('meet at one')
+    find(alice, 'edit-save').click()
+    wait_for_messages(bob, ['meet at one'])
+
+    alice.execute_script(open_actions, 'meet at one')
+    find(alice, 'delete').click()
+    find(alice, 'delete-confirm').click()
+    wait_for_messages(bob, ['This message was deleted'])

@@ -49,6 +49,8 @@ async def signed_in(user: User, username: str, path: str) -> None:
 
 
 BLOCK_TEXTS = re.compile(r'data-testid="message"[^>]*>(.*?)</div>', re.S)
+TAG = re.compile(r'<[^>]*>')
+"""Markup inside a bubble (links, mentions, and the empty buttons whose words come from the stylesheet)."""
 
 
 async def send(user: User, text: str, *, txn: str | None = None) -> str:
@@ -78,7 +80,7 @@ def list_texts(column: ui.element) -> list[str]:
     texts: list[str] = []
     for child in column.default_slot.children:
         if isinstance(child, Block):
-            texts += [html.unescape(text) for text in BLOCK_TEXTS.findall(child.content)]
+            texts += [html.unescape(TAG.sub('', text)) for text in BLOCK_TEXTS.findall(child.content)]
     return texts
 
 
@@ -117,7 +119,7 @@ def bubbles(user: User) -> list[tuple[str, str | None, bool]]:
     shown = []
     for attributes, text in BUBBLES.findall(blocks_html(user)):
         name = NAME.search(attributes)
-        shown.append((html.unescape(text), html.unescape(name.group(1)) if name else None,
+        shown.append((html.unescape(TAG.sub('', text)), html.unescape(name.group(1)) if name else None,
                       STAMP.search(attributes) is not None))
     return shown
 

@@ -287,7 +287,7 @@ async def test_a_group_says_how_many_have_seen_my_message_and_who(user: User, cr
     await eventually(lambda: receipt_lines(alice) == ['Seen by 1'], 'seen by bob')
     look_at(carol)
     await eventually(lambda: receipt_lines(alice) == ['Seen by 2'], 'seen by bob and carol')
-    alice.find(marker='message-list').trigger('click')  # the list's one listener: a click on the receipt line
+    alice.find(marker='message-list').trigger('click', {'act': 'readers', 'seq': 0, 'emoji': ''})  # the one listener
     await alice.should_see(marker='readers-dialog')
     readers = alice.find(kind=ui.label, marker='reader').elements
     assert sorted(label.text for label in readers) == ['bob', 'carol']

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from chatapp.schemas import MessageData, Receipt
+from pages.chat.bubble import Shown
 from pages.chat.painter import Painter, ReceiptLine
 from pages.chat.receipts import Receipts
 from pages.chat.typing import Typists
@@ -148,9 +149,9 @@ def test_nothing_lies_before_the_join_boundary(page: Page) -> None:
 
 # --- how messages look (pages.chat.painter), who read them (pages.chat.receipts), who types (pages.chat.typing) ----
 
-def said(seq: int, sender: int, minute: int = 0, kind: str = 'text') -> MessageData:
-    return MessageData(id=seq, conversation_id=1, seq=seq, sender_id=sender, body=f'm{seq}', kind=kind,
-                       created_at=TODAY.replace(hour=12, minute=minute))
+def said(seq: int, sender: int, minute: int = 0, kind: str = 'text') -> Shown:
+    return Shown.of(MessageData(id=seq, conversation_id=1, seq=seq, sender_id=sender, body=f'm{seq}', kind=kind,
+                                created_at=TODAY.replace(hour=12, minute=minute)))
 
 
 TODAY = datetime.now(UTC).replace(second=0, microsecond=0)

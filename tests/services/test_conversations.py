@@ -23,16 +23,6 @@ from tests.factories import make_friends, make_user
 
 
 @pytest.fixture
-def alice(services: ServiceRunner) -> UserPublic:
-    return make_user(services, 'alice', display_name='Alice')
-
-
-@pytest.fixture
-def bob(services: ServiceRunner) -> UserPublic:
-    return make_user(services, 'bob')
-
-
-@pytest.fixture
 def chat(services: ServiceRunner, alice: UserPublic, bob: UserPublic) -> int:
     """The id of alice's and bob's conversation; they are friends."""
     make_friends(services, alice, bob)

@@ -20,26 +20,6 @@ from tests.concurrency import together
 from tests.factories import make_friends, make_user, open_chat, read_group, say
 
 
-@pytest.fixture
-def alice(services: ServiceRunner) -> UserPublic:
-    return make_user(services, 'alice', display_name='Alice')
-
-
-@pytest.fixture
-def bob(services: ServiceRunner) -> UserPublic:
-    return make_user(services, 'bob')
-
-
-@pytest.fixture
-def carol(services: ServiceRunner) -> UserPublic:
-    return make_user(services, 'carol')
-
-
-@pytest.fixture
-def dave(services: ServiceRunner) -> UserPublic:
-    return make_user(services, 'dave')
-
-
 def test_others_messages_are_unread_mine_never(services: ServiceRunner, alice: UserPublic, bob: UserPublic) -> None:
     chat = open_chat(services, alice, bob)
     for text in ('one', 'two', 'three'):
