@@ -19,8 +19,11 @@ from html import escape
 
 from nicegui.elements.html import Html
 
-from chatapp.schemas import AttachmentInfo, MessageData, Quote, Reactions
+from chatapp.schemas import AttachmentInfo, MessageData, Quote
 from pages.chat import rich_text
+
+Reacted = tuple[tuple[str, tuple[int, ...]], ...]
+"""A message's reactions as a view keeps them: ``(emoji, ids of who chose it)`` in the order emoji were first used."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,9 @@ class Shown:
     edited: bool = False
     change_seq: int = 0
     reply: Quote | None = None
-    reactions: tuple[Reactions, ...] = ()
+    reactions: Reacted = ()
+    """``(emoji, user ids)`` for each emoji used: plain tuples, not the pydantic ``Reactions`` (a page keeps up to
+    ``MAX_SHOWN`` messages, each with its reactions)."""
     attachment: AttachmentInfo | None = None
 
     @classmethod
@@ -98,7 +103,8 @@ class Shown:
         if not (message.change_seq or message.reply or message.attachment):  # the common case: nothing but text
             return cls(message.seq, message.sender_id, message.body, message.created_at, message.kind)
         return cls(message.seq, message.sender_id, message.body, message.created_at, message.kind, message.deleted,
-                   message.edited_at is not None, message.change_seq, message.reply, message.reactions,
+                   message.edited_at is not None, message.change_seq, message.reply,
+                   tuple((each.emoji, each.user_ids) for each in message.reactions),
                    None if message.deleted else message.attachment)
 
 
@@ -186,8 +192,7 @@ def _bubble(look: Look) -> str:
                          '</button>')
         parts.append('</span>')
     if look.actions:
-        parts.append('<button type="button" class="more" data-act="menu" data-testid="message-actions" '
-                     'aria-label="Message actions"></button>')
+        parts.append(ACTIONS_BUTTON)
     parts.append('</div>')
     return ''.join(parts)
 
@@ -206,5 +211,8 @@ def _attached(attached: Attached) -> str:
             f'aria-label="Download {name}, {escape(attached.size)}"></a>')
 
 
+ACTIONS_BUTTON = '<button class="more" data-act="menu" aria-label="Message actions"></button>'
+"""On every bubble of every page a block reaches, each time the block is drawn: kept short (a button outside a form
+does nothing by itself, so it needs no ``type``; tests find it as ``.more``)."""
 DELETED = 'This message was deleted'
 BLOCKED = 'Message from someone you blocked'

@@ -30,13 +30,13 @@ def show_actions(view: ChatView, shown: Shown) -> None:
         ui.label('Message').classes('text-lg font-bold').props('role=heading aria-level=2')
         with ui.row().classes('gap-1'):
             for emoji in REACTIONS:
-                chosen = any(r.emoji == emoji and view.me in r.user_ids for r in shown.reactions)
+                chosen = any(used == emoji and view.me in user_ids for used, user_ids in shown.reactions)
                 hook(ui.button(emoji, on_click=lambda _, e=emoji: _react(view, dialog, shown.seq, e)), 'react-choice') \
                     .props(f'flat dense no-caps aria-label="React with {emoji}" aria-pressed={str(chosen).lower()}') \
                     .classes('text-xl' + (' reaction-chosen' if chosen else ''))
-        for reactions in shown.reactions:
-            names = ', '.join(view.name_of(user_id) for user_id in reactions.user_ids)
-            hook(ui.label(f'{reactions.emoji} {names}'), 'reacted-by').classes('text-sm')
+        for emoji, user_ids in shown.reactions:
+            names = ', '.join(view.name_of(user_id) for user_id in user_ids)
+            hook(ui.label(f'{emoji} {names}'), 'reacted-by').classes('text-sm')
         with ui.row().classes('gap-1 justify-end w-full'):
             hook(ui.button('Reply', icon='reply', on_click=lambda: _then(dialog, view.reply_to, shown.seq)),
                  'reply').props('flat no-caps')

@@ -14,8 +14,8 @@ from functools import lru_cache
 from typing import Protocol
 
 from chatapp.clock import as_utc
-from chatapp.schemas import AttachmentInfo, Quote, Reactions
-from pages.chat.bubble import Attached, Look
+from chatapp.schemas import AttachmentInfo, Quote
+from pages.chat.bubble import Attached, Look, Reacted
 from pages.chat.sizes import size_text
 from pages.timezone import stamp
 
@@ -47,9 +47,11 @@ class Said(Protocol):
     @property
     def reply(self) -> Quote | None: ...
     @property
-    def reactions(self) -> tuple[Reactions, ...]: ...
+    def reactions(self) -> Reacted: ...
     @property
     def attachment(self) -> AttachmentInfo | None: ...
+    @property
+    def change_seq(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -128,12 +130,16 @@ class Painter:
         if message.sender_id in self.blocked:
             return Look(message.body, mine, name=name, stamp=time, seq=message.seq, collapsed=True,
                         **common)  # type: ignore[arg-type]
+        avatar = self.avatar_of(message.sender_id) if name and not mine else None
+        if not (message.change_seq or message.reply or message.attachment) and '@' not in message.body:
+            # Most messages: text only. Drawn for every page a block reaches, each time a message joins it.
+            return Look(message.body, mine, name, time, seq=message.seq, actions=self.actions,
+                        target=message.seq == self.target_seq, avatar=avatar, **common)  # type: ignore[arg-type]
         return Look(message.body, mine, name=name, stamp=time, seq=message.seq, edited=message.edited,
                     quote=self._quote(message.reply), reactions=self._reactions(message.reactions),
                     mentionable=self.usernames if '@' in message.body else frozenset(), actions=self.actions,
                     target=message.seq == self.target_seq, attachment=self._attached(message.attachment),
-                    avatar=self.avatar_of(message.sender_id) if name and not mine else None,
-                    **common)  # type: ignore[arg-type]
+                    avatar=avatar, **common)  # type: ignore[arg-type]
 
     def _attached(self, attachment: AttachmentInfo | None) -> Attached | None:
         if attachment is None or self.file_url is None:
@@ -150,10 +156,9 @@ class Painter:
             return '', EARLIER
         return self._name_of(quote.sender_id), DELETED_QUOTE if quote.deleted else quote.excerpt
 
-    def _reactions(self, reactions: tuple[Reactions, ...]) -> tuple[tuple[str, int, bool, str], ...]:
-        return tuple((each.emoji, len(each.user_ids), self.me in each.user_ids,
-                      ', '.join(self._name_of(user_id) for user_id in each.user_ids))
-                     for each in reactions if each.user_ids)
+    def _reactions(self, reactions: Reacted) -> tuple[tuple[str, int, bool, str], ...]:
+        return tuple((emoji, len(user_ids), self.me in user_ids, ', '.join(self._name_of(u) for u in user_ids))
+                     for emoji, user_ids in reactions if user_ids)
 
 
 @lru_cache(maxsize=MAX_STAMPS)

@@ -35,7 +35,7 @@ BUBBLE_PART = '''
 OPEN_ACTIONS = '''
   const bubble = [...document.querySelectorAll('[data-testid="message-list"] [data-testid="message"]')]
     .find(b => b.textContent.includes(arguments[0]));
-  bubble.querySelector('[data-testid="message-actions"]').click();
+  bubble.querySelector('.more').click();
 '''
 """The actions button shows on hover (or focus); a script's click is what a tap on a phone does."""
 

@@ -139,7 +139,7 @@ def test_an_edit_a_reaction_and_a_delete_cross_processes(two_apps: Cluster, new_
     open_actions = '''
       const bubble = [...document.querySelectorAll('[data-testid="message-list"] [data-testid="message"]')]
         .find(b => b.textContent.includes(arguments[0]));
-      bubble.querySelector('[data-testid="message-actions"]').click();'''
+      bubble.querySelector('.more').click();'''
     bob.execute_script(open_actions, 'meet at noon')  # on B
     find(bob, 'react-choice').click()
     wait(alice, lambda d: d.find_elements(By.CSS_SELECTOR, f'{css("message-list")} {css("reaction")}'),
