@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from chatapp.errors import Invalid, NotFound
 from chatapp.files import avatars, images
 from chatapp.files.avatar_parts import Avatars
-from chatapp.files.routes import PICTURE_REFUSALS
+from chatapp.files.routes import PICTURE_REFUSALS, declared_length
 from chatapp.files.sniff import sniff
 from chatapp.files.spool import TooLarge, spool
 from chatapp.services import profiles
@@ -54,8 +54,8 @@ class AvatarRoutes:
             grant = self.parts.tokens.read(request.query_params.get('token', ''))
         except Invalid as refusal:
             return _text(403, str(refusal))
-        declared = request.headers.get('content-length', '')
-        if declared.isdigit() and int(declared) > avatars.MAX_UPLOAD_BYTES:
+        declared = declared_length(request)
+        if declared is not None and declared > avatars.MAX_UPLOAD_BYTES:
             return _text(413, TOO_LARGE)
         if await self.run(get_user, user_id=grant.account_id) is None:  # before a byte is read or decoded
             return _text(404, profiles.NOT_FOUND)

@@ -60,7 +60,7 @@ def make(path: Path, image_format: str) -> Avatar:
             if image_format == 'JPEG':
                 source.draft(None, (2 * LARGEST, 2 * LARGEST))  # decodes at 1/2..1/8 scale, never below this
             source.load()
-            square = _square(images._to_srgb(ImageOps.exif_transpose(source)))  # the colour rules of pictures
+            square = _square(images.to_srgb(ImageOps.exif_transpose(source)))  # the colour rules of pictures
     except Refused:
         raise
     except Image.DecompressionBombError:

@@ -69,7 +69,7 @@ def process(path: Path, image_format: str) -> Picture:
                 first = frame_list[0]
             else:
                 source.load()
-                first = _clean(_to_srgb(ImageOps.exif_transpose(source)))
+                first = _clean(to_srgb(ImageOps.exif_transpose(source)))
                 data = _encode(first, image_format)
             return Picture(data=data, sha256=hashlib.sha256(data).hexdigest(), thumbnail=_thumbnail(first),
                            width=first.width, height=first.height, mime=IMAGE_MIMES[image_format])
@@ -101,7 +101,7 @@ def _frames(source: Image.Image) -> tuple[list[Image.Image], list[int]]:
     return frames, durations
 
 
-def _to_srgb(image: Image.Image) -> Image.Image:
+def to_srgb(image: Image.Image) -> Image.Image:
     """``image`` with its colour profile applied (a wide-gamut photo keeps its look without the profile), as RGB(A)
     when it needs converting."""
     profile = image.info.get('icc_profile')

@@ -88,7 +88,7 @@ class FileRoutes:
             grant = self.files.links.read_upload_token(request.query_params.get('token', ''))
         except Invalid as refusal:
             return _text(403, str(refusal))
-        declared = _declared_length(request)
+        declared = declared_length(request)
         if declared is not None and declared > self.files.max_upload_bytes:
             return _text(413, self._too_large())
         try:
@@ -205,7 +205,7 @@ def _sent_name(request: Request) -> str:
     return unquote(request.headers.get(NAME_HEADER, '')[:NAME_HEADER_MAX], errors='replace')
 
 
-def _declared_length(request: Request) -> int | None:
+def declared_length(request: Request) -> int | None:
     try:
         return int(request.headers['content-length'])
     except (KeyError, ValueError):

@@ -154,13 +154,13 @@ class SendingView(SignedInView):
             await asyncio.sleep(delay)
 
     async def _send_one(self, pending: Pending) -> MessageData | Failed:
-        message = await self.act(conversations.send_message, conversation_id=self.conversation_id,
-                                 body=pending.text, txn=pending.txn, reply_to=pending.reply_to, quiet=True)
-        if isinstance(message, Failed) and message.code == conversations.BAD_REPLY_CODE:
-            pending.reply_to = None  # the answered message was deleted meanwhile: the text still goes, unquoted
+        while True:
             message = await self.act(conversations.send_message, conversation_id=self.conversation_id,
-                                     body=pending.text, txn=pending.txn, quiet=True)
-        return message
+                                     body=pending.text, txn=pending.txn, reply_to=pending.reply_to, quiet=True)
+            if not (isinstance(message, Failed) and message.code == conversations.BAD_REPLY_CODE
+                    and pending.reply_to is not None):
+                return message
+            pending.reply_to = None  # the answered message was deleted meanwhile: the text still goes, unquoted
 
     def _retry(self, txn: str) -> None:
         if self.outbox.retry(txn):
