@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bench import crowd, seed
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 ROW = 'inbox-row'
 SHOWN = 50
+MEMORY_STEPS = 8
+"""Readings of RSS while the second half of the pages opens (and one before): the figure is their slope."""
 """Rows the inbox shows before "load more", and messages a chat page shows."""
 
 
@@ -106,7 +109,8 @@ Decorate = Callable[[ServiceRunner, int], None]
 async def page_memory(services: Services, scale: Scale, label: str, decorate: Decorate | None = None,
                       shown: Callable[[Page], bool] = lambda page: True) -> Row:
     """Server memory per open chat page with an inbox pane of 50 rows and 50 messages (``decorate`` adds to each
-    conversation; a page counts as open once ``shown`` holds of it too)."""
+    conversation; a page counts as open once ``shown`` holds of it too): the slope of the server's RSS while the
+    second half of the pages opens, after the first half has filled the caches that do not grow with pages."""
     w = world(services, label)
     names = [f'm{i}' for i in range(scale.j_memory_people)]
 
@@ -131,21 +135,35 @@ async def page_memory(services: Services, scale: Scale, label: str, decorate: De
         people = [(Person(app.base_url, name, loopback(i)), peer) for i, pair in enumerate(pairs)
                   for name, peer in ((pair.a, pair.b), (pair.b, pair.a))]
         half = 2 * (len(pairs) // 2)
+        steps = [half + (len(people) - half) * step // MEMORY_STEPS for step in range(MEMORY_STEPS + 1)]
+        samples: list[tuple[int, int]] = []
         try:
             await _open_chats(people[:half], shown)
+            for start, end in itertools.pairwise(steps):
+                await asyncio.sleep(scale.settle_seconds)
+                samples.append((start, app.rss_bytes()))
+                await _open_chats(people[start:end], shown)
             await asyncio.sleep(scale.settle_seconds)
-            first = app.rss_bytes()
-            await _open_chats(people[half:], shown)
-            await asyncio.sleep(scale.settle_seconds)
-            second = app.rss_bytes()
+            samples.append((len(people), app.rss_bytes()))
             pages = [person.tab.page for person, _ in people if person.tab.page]
             rows = min(page.count(ROW) for page in pages)
             messages = min(page.count('message') for page in pages)
         finally:
             await asyncio.gather(*(person.close() for person, _ in people), return_exceptions=True)
-    added = len(people) - half
     return {'memory_pages': len(people), 'memory_rows_min': rows, 'memory_messages_min': messages,
-            'kb_per_page': round((second - first) / max(added, 1) / 1024, 1), 'rss_mb': round(second / 2**20, 1)}
+            'kb_per_page': round(slope(samples) / 1024, 1), 'rss_mb': round(samples[-1][1] / 2**20, 1),
+            'rss_steps_mb': [round(rss / 2**20, 1) for _, rss in samples]}
+
+
+def slope(samples: Sequence[tuple[int, int]]) -> float:
+    """Bytes a page by least squares over ``(pages, RSS)``: one pair of readings moved by 70 KB a page between runs
+    (the allocator's arenas and the process's caches grow in steps), several readings along the way move less."""
+    if len(samples) < 2 or len({pages for pages, _ in samples}) < 2:
+        return 0.0
+    mean_x = sum(pages for pages, _ in samples) / len(samples)
+    mean_y = sum(rss for _, rss in samples) / len(samples)
+    spread = sum((pages - mean_x) ** 2 for pages, _ in samples)
+    return sum((pages - mean_x) * (rss - mean_y) for pages, rss in samples) / spread
 
 
 async def _open_chats(people: list[tuple[Person, str]], shown: Callable[[Page], bool]) -> None:

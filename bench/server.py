@@ -24,7 +24,7 @@ STOP_SECONDS = 10
 
 LIFTED_LIMITS: dict[str, str] = {
     **{f'CHATAPP_LIMIT_{rule}{scope}': 'off' for rule in ('MESSAGES', 'FRIEND_REQUESTS', 'FRIEND_ANSWERS', 'SEARCHES',
-                                                            'GROUP_CHANGES', 'UPLOADS')
+                                                            'GROUP_CHANGES', 'UPLOADS', 'AVATARS')
        for scope in ('', '_PER_ADDRESS')},
     'CHATAPP_LIMIT_SIGNUPS_PER_ADDRESS': 'off',
     'CHATAPP_SOCKET_EVENTS_PER_SECOND': '1000000',

@@ -3,22 +3,22 @@ alone and once while another account uploads a 10 MB file every second through `
 started on time whether the one before has finished or not, each with different bytes so that none is stored once
 for two). Uploads must never block the event loop: the pair's p99 beside the uploads against its quiet figure.
 
-The uploads are raw HTTP requests with the upload token a page would hand out (signed with the app's secret), as
-``q-uploader`` sends them: the bytes as the body, the name in ``X-File-Name``.
+The uploads come from a process of their own (``bench.uploader``), as raw HTTP requests with the upload token a
+page would hand out (signed with the app's secret), as ``q-uploader`` sends them: the bytes as the body, the name
+in ``X-File-Name``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import time
+import json
+import sys
 from typing import TYPE_CHECKING
-
-import aiohttp
 
 from bench import seed
 from bench.load import close_all, open_chats, open_loop, warm_up
-from bench.measure import Deliveries, latency_figures
+from bench.measure import Deliveries
+from bench.server import ROOT
 from bench.setup import Services, measured, running, world
 from bench.usage import cpu_use, named
 from chatapp.files.links import FileLinks
@@ -70,28 +70,18 @@ async def _run(services: Services, scale: Scale, label: str, *, uploads: bool) -
 
 
 async def _upload_while(load: asyncio.Task[float], url: str, scale: Scale) -> Row:
-    """One upload of ``m_upload_bytes`` every ``1 / m_uploads_per_second`` s until ``load`` is done, then wait for
-    those under way; their count, statuses and times."""
-    base = os.urandom(scale.m_upload_bytes)
-    times: list[float] = []
-    statuses: list[int] = []
-
-    async def one(session: aiohttp.ClientSession, n: int) -> None:
-        body = n.to_bytes(8, 'big') + base[8:]  # different bytes each time: no upload is stored as another's copy
-        started = time.perf_counter()
-        async with session.post(url, data=body, headers={'X-File-Name': f'bench-{n}.bin'}) as response:
-            await response.read()
-            statuses.append(response.status)
-        times.append((time.perf_counter() - started) * 1000)
-
-    connector = aiohttp.TCPConnector(force_close=True)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        tasks: list[asyncio.Task[None]] = []
-        started = time.perf_counter()
-        while not load.done():
-            tasks.append(asyncio.create_task(one(session, len(tasks))))
-            next_at = started + len(tasks) / scale.m_uploads_per_second
-            await asyncio.wait([load], timeout=max(0.0, next_at - time.perf_counter()))
-        await asyncio.gather(*tasks)
-    return {'uploads': len(statuses), 'uploads_ok': statuses.count(200), 'upload_mb': scale.m_upload_bytes / 1e6,
-            **named('upload', latency_figures(sorted(times)))}
+    """Uploads from another process (``bench.uploader``: a person in a browser of their own) until ``load`` is done,
+    then wait for those under way; their count, statuses and times."""
+    uploader = await asyncio.create_subprocess_exec(
+        sys.executable, '-m', 'bench.uploader', url, str(scale.m_upload_bytes), str(scale.m_uploads_per_second),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT)
+    assert uploader.stdin is not None
+    try:
+        await asyncio.wait([load])
+    finally:
+        uploader.stdin.close()
+        out, _ = await uploader.communicate()
+    if uploader.returncode != 0:
+        raise RuntimeError(f'bench.uploader exited with code {uploader.returncode}')
+    figures: Row = json.loads(out)
+    return figures

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from chatapp.schemas import MessageData
+from chatapp.schemas import MessageData, UserPublic
 
 
 class BaseEvent(BaseModel):
@@ -95,8 +95,26 @@ class SessionsEnded(BaseEvent):
     kept: str | None = None
 
 
+class ProfileChanged(BaseEvent):
+    """``user_id`` has a new display name or profile picture (set, replaced or removed): views that show them draw
+    the new one without reading the database. Recipients: the person (their other tabs), their friends and the
+    members of their groups (``services.profiles``)."""
+
+    kind: Literal['profile'] = 'profile'
+    user_id: int
+    username: str
+    display_name: str
+    avatar: str | None = None
+
+    @property
+    def user(self) -> UserPublic:
+        """The person as views show them."""
+        return UserPublic(id=self.user_id, username=self.username, display_name=self.display_name,
+                          avatar=self.avatar)
+
+
 Event = Annotated[MessagePosted | MessageChanged | FriendshipChanged | MembershipChanged | ReadMoved | Typing
-                  | PresenceChanged | SessionsEnded,
+                  | PresenceChanged | SessionsEnded | ProfileChanged,
                   Field(discriminator='kind')]
 _adapter: TypeAdapter[Event] = TypeAdapter(Event)
 

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
         # Each upload can be 10 MB of bytes to receive, hash and store, and a picture seconds of decoding.
         '10/min,100/h', description='pictures and files uploaded, per account (checked before the bytes are read)')
     limit_uploads_per_address: RateSpec = Field('30/min,300/h', description='the same, per client address')
+    limit_avatars: RateSpec = Field(
+        # Each can be 5 MB to receive and a picture to decode on the shared picture threads; a person tries a few.
+        '5/min,30/h', description='profile pictures uploaded, per account (checked before the bytes are read)')
+    limit_avatars_per_address: RateSpec = Field('20/min,100/h', description='the same, per client address')
     max_upload_mb: int = Field(
         10, ge=1, le=1024, description='largest file or picture one upload may carry, in MiB (cut off on the server '
                                        'as the bytes arrive)')

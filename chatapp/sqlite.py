@@ -23,6 +23,8 @@ from sqlalchemy import Engine, event, exc
 from sqlalchemy.engine import URL
 from sqlmodel import create_engine
 
+from chatapp.cjk import SQLITE_FUNCTION, spaced
+
 LOCK_TIMEOUT = 30.0
 
 
@@ -97,6 +99,8 @@ def _configure(dbapi_connection: Any, _record: Any) -> None:
     pragmas = ('journal_mode=WAL', 'synchronous=NORMAL', 'foreign_keys=ON', f'busy_timeout={LOCK_TIMEOUT * 1000:.0f}')
     for pragma in pragmas:
         dbapi_connection.execute(f'PRAGMA {pragma}')
+    # message search's triggers call it (revision 0009): a connection without it cannot write a message
+    dbapi_connection.create_function(SQLITE_FUNCTION, 1, spaced, deterministic=True)
 
 
 def _begin(connection: Any) -> None:

@@ -12,6 +12,7 @@ from nicegui import ui
 from nicegui.elements.html import Html
 from nicegui.elements.mixins.text_element import TextElement
 
+from chatapp.schemas import UserPublic
 from pages.avatar import avatar_img
 from pages.hooks import hook
 from pages.identity import Identity
@@ -81,17 +82,13 @@ def _navigation() -> None:
 
 
 def _account(identity: Identity) -> None:
-    user = identity.user
-    # The picture or initial is hidden from screen readers: the name is written beside it. The log-out button follows
-    # in the header itself, whose gap is the one this row had.
-    face = avatar_img(user.avatar, 24) or f'<div class="font-semibold">{escape(user.label[:1].upper())}</div>'
-    Html(f'<div class="q-avatar{"" if user.avatar else " bg-primary"} account-avatar" aria-hidden="true" '
-         f'style="font-size: 24px; color: white;"><div class="q-avatar__content row flex-center overflow-hidden">'
-         f'{face}</div></div>'
-         f'<div class="nicegui-column account-names gap-0">'
-         f'<div class="text-sm font-medium leading-tight ellipsis">{escape(user.label)}</div>'
-         f'<div class="text-xs muted leading-tight ellipsis" data-testid="whoami">@{escape(user.username)}</div>'
-         f'</div>').classes('flex items-center gap-1 sm:gap-2 no-wrap shrink-0').mark('whoami')
+    shown = Html(_account_html(identity.user)).classes('flex items-center gap-1 sm:gap-2 no-wrap shrink-0') \
+        .mark('whoami')
+
+    def redraw() -> None:  # a new name or picture
+        shown.set_content(_account_html(identity.user))
+
+    identity.redraws.append(redraw)
 
     def log_out() -> None:
         identity.log_out()
@@ -99,6 +96,21 @@ def _account(identity: Identity) -> None:
 
     hook(ui.button(icon='logout', on_click=log_out), 'logout') \
         .props('flat round dense color=primary aria-label="Log out" title="Log out of this account"')
+
+
+def _account_html(user: UserPublic) -> str:
+    """Who this tab is: picture or initial, name and username. The picture or initial is hidden from screen readers:
+    the name is written beside it. The log-out button follows in the header itself, whose gap is the one this row
+    had."""
+    face = avatar_img(user.avatar, 24) or f'<div class="font-semibold">{escape(user.label[:1].upper())}</div>'
+    return (f'<div class="q-avatar{"" if user.avatar else " bg-primary"} account-avatar" aria-hidden="true" '
+            f'style="font-size: 24px; color: white;"><div class="q-avatar__content row flex-center overflow-hidden">'
+            f'{face}</div></div>'
+            f'<div class="nicegui-column account-names gap-0">'
+            f'<div class="text-sm font-medium leading-tight ellipsis" data-testid="whoami-name">'
+            f'{escape(user.label)}</div>'
+            f'<div class="text-xs muted leading-tight ellipsis" data-testid="whoami">@{escape(user.username)}</div>'
+            f'</div>')
 
 
 def _icon(name: str, size: int, classes: str = '') -> str:

@@ -9,7 +9,7 @@ from nicegui import Client, background_tasks, ui
 from starlette.responses import RedirectResponse
 
 from chatapp.app import ChatApp
-from chatapp.events import Event, FriendshipChanged
+from chatapp.events import Event, FriendshipChanged, ProfileChanged
 from chatapp.schemas import FriendsOverview, PersonResult, Relation, SearchPage, UserPublic
 from chatapp.services import friendships, profiles
 from pages.avatar import avatar
@@ -93,6 +93,22 @@ class FriendsView(SignedInView):
     async def handle(self, event: Event) -> None:
         if isinstance(event, FriendshipChanged) and self.still_signed_in():
             self.reloads.request()  # not awaited: the hub has other pages to serve
+        elif isinstance(event, ProfileChanged) and self.still_signed_in():
+            self._person_changed(event.user)
+
+    def _person_changed(self, person: UserPublic) -> None:
+        """A friend (or a fellow group member with a pending request) has a new name or picture: the list that shows
+        them is drawn again from the event, with no read (search results keep theirs until the next search)."""
+        def swap(people: list[UserPublic]) -> list[UserPublic]:
+            return [person if each.id == person.id else each for each in people]
+
+        old = self.overview
+        self.overview = FriendsOverview(friends=swap(old.friends), incoming=swap(old.incoming),
+                                        outgoing=swap(old.outgoing))
+        if self.overview.friends != old.friends:
+            self.friends_list.refresh()
+        if (self.overview.incoming, self.overview.outgoing) != (old.incoming, old.outgoing):
+            self.requests_list.refresh()
 
     async def resync(self) -> None:
         await self.reloads.run()

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from nicegui import Client, app, ui
@@ -63,6 +64,8 @@ class Identity:
     browser: str = ''
     """A tag of this browser (a digest of its session id, which it does not reveal): the browser that changes the
     password names itself with it and stays signed in."""
+    redraws: list[Callable[[], None]] = field(default_factory=list)
+    """What the page draws from ``user``'s name and picture (the page header), drawn again when they change."""
 
     def is_current(self) -> bool:
         """True while this tab is still signed in as ``user`` and the browser has not logged that account out."""
@@ -77,6 +80,15 @@ class Identity:
                 if entry[0] != self.user.id and tab_id != self.tab_id}
         self.accounts.update({ACCOUNTS: accounts, TABS: tabs, EPOCHS: _epochs_without(self.accounts, self.user.id)})
         self.tab.pop(TAB_USER, None)
+
+    def profile_changed(self, display_name: str, avatar: str | None) -> None:
+        """The account has a new name or picture (``ProfileChanged``, or read after a reconnect): what the page shows
+        of it follows."""
+        user = self.user.model_copy(update={'display_name': display_name, 'avatar': avatar})
+        if user != self.user:
+            self.user = user
+            for redraw in self.redraws:
+                redraw()
 
     def renew(self, epoch: int) -> None:
         """Record that this browser's proof holds for ``epoch``: it changed the password and stays signed in."""

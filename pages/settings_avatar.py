@@ -4,7 +4,8 @@ As in the chat's attach dialog (``pages.chat.attach``), the bytes go from the br
 /files/avatar`` (``chatapp.files.avatar_routes``), never through the page's socket: the uploader posts the raw file
 with a token that names this page by a random nonce and shows its own progress; the route makes and stores the
 sizes, sets the picture through ``profiles.set_avatar`` and tells this page through ``chat.avatars.waiting``. The
-token is renewed before it expires, so a settings page left open still uploads.
+token is renewed before it expires, so a settings page left open still uploads. A refusal (too large, not a picture,
+too often: then with how long to wait) shows under the uploader, which is emptied so that the next pick is sent.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from nicegui.elements.html import Html
 
 from chatapp.files import avatars, new_nonce
 from chatapp.schemas import UserPublic
+from chatapp.security import limits
 from chatapp.services import profiles
 from pages.avatar import avatar_img
 from pages.base_view import SignedInView
@@ -26,12 +28,18 @@ PREVIEW_PX = 96
 RENEW_SECONDS = 600.0
 """Upload tokens work 15 minutes (``chatapp.files.links.UPLOAD_SECONDS``): renewed well before."""
 ACCEPT = 'image/jpeg,image/png,image/gif,image/webp'
-_FAILED = '(info) => emit({status: info && info.xhr ? info.xhr.status : 0})'
+_FAILED = '''(info) => {
+  const xhr = info && info.xhr;
+  emit({status: xhr ? xhr.status : 0, retry_after: xhr ? xhr.getResponseHeader('Retry-After') : null});
+}'''
+"""The status of a refused upload, and how long to wait when it was refused for coming too often (429)."""
 REFUSALS = {413: f'This picture is too large: at most {avatars.MAX_UPLOAD_BYTES >> 20} MB or 40 megapixels.',
             415: 'Pick a picture: JPEG, PNG, GIF or WebP.',
             422: 'This picture could not be read. Is the file damaged?',
-            403: 'The upload took too long. Try again.'}
+            403: 'The upload took too long. Try again.',
+            429: limits.REFUSALS['avatars']}
 """What the route's refusals mean for the person, by status (``chatapp.files.avatar_routes``)."""
+FAILED = 'The upload failed. Try again.'
 REJECTED = f'Pick a JPEG, PNG, GIF or WebP picture of at most {avatars.MAX_UPLOAD_BYTES >> 20} MB.'
 """The browser's own check refused the file before sending it."""
 
@@ -105,9 +113,13 @@ class AvatarPicker:
         self.status.set_text(text)
 
     def _failed(self, event: events.GenericEventArguments) -> None:
-        status = event.args.get('status') if isinstance(event.args, dict) else None
-        self._say(REFUSALS.get(status, 'The upload failed. Try again.') if isinstance(status, int)
-                  else 'The upload failed. Try again.')
+        args = event.args if isinstance(event.args, dict) else {}
+        status = args.get('status')
+        text = REFUSALS.get(status, FAILED) if isinstance(status, int) else FAILED
+        if status == 429:
+            text += f' Try again in {_wait(args.get("retry_after"))}.'
+        self._say(text)
+        self.uploader.run_method('reset')  # else the refused file keeps the uploader's one place: the next is rejected
         if status == 403:
             self.renew()
 
@@ -123,3 +135,12 @@ class AvatarPicker:
                 f'style="font-size: {PREVIEW_PX}px; color: white;"><div class="q-avatar__content row flex-center '
                 f'overflow-hidden"><div class="font-semibold" style="font-size: 0.4em">'
                 f'{escape(self.person.label[:1].upper())}</div></div></div>')
+
+
+def _wait(retry_after: object) -> str:
+    """The route's ``Retry-After`` (seconds, as the browser read the header) as a person reads a wait."""
+    try:
+        seconds = int(str(retry_after))
+    except ValueError:
+        return 'a minute'
+    return limits.duration(min(max(seconds, 1), 86_400))

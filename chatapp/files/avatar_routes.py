@@ -2,9 +2,10 @@
 /avatars/<sha256>-<size>.webp`` serves one.
 
 Upload: the body is the picture's bytes as they are (``q-uploader`` with ``send-raw``); the token
-(``AvatarTokens.upload_token``) names the account and the page to tell. A deleted account is refused before a byte
-is read; the body is read as it arrives and cut off with 413 past ``avatars.MAX_UPLOAD_BYTES``; only a picture (found
-from its bytes) is taken; it is made into the avatar sizes on the picture threads, stored, and set through
+(``AvatarTokens.upload_token``) names the account and the page to tell. A deleted account (404) and an account or
+address past the ``avatars`` rate limit (429 with ``Retry-After``; ``profiles.avatar_allowance``) are refused before
+a byte is read; the body is read as it arrives and cut off with 413 past ``avatars.MAX_UPLOAD_BYTES``; only a picture
+(found from its bytes) is taken; it is made into the avatar sizes on the picture threads, stored, and set through
 ``profiles.set_avatar``; the picture it replaces goes when nobody else shows it (``Avatars.discard``). The answer is
 ``{"avatar": <sha256>}``.
 
@@ -22,15 +23,15 @@ from starlette.middleware.sessions import Session
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
-from chatapp.errors import Invalid, NotFound
+from chatapp.errors import Invalid, NotFound, Throttled
 from chatapp.files import avatars, images
 from chatapp.files.avatar_parts import Avatars
 from chatapp.files.routes import PICTURE_REFUSALS, declared_length
 from chatapp.files.sniff import sniff
 from chatapp.files.spool import TooLarge, spool
+from chatapp.security.limits import from_address
 from chatapp.services import profiles
 from chatapp.services.tx import ServiceRunner
-from chatapp.services.users import get_user
 
 UPLOAD_PATH = '/files/avatar'
 DOWNLOAD_PATH = avatars.PATH + '/{name}'
@@ -57,7 +58,13 @@ class AvatarRoutes:
         declared = declared_length(request)
         if declared is not None and declared > avatars.MAX_UPLOAD_BYTES:
             return _text(413, TOO_LARGE)
-        if await self.run(get_user, user_id=grant.account_id) is None:  # before a byte is read or decoded
+        try:  # before a byte is read or decoded
+            with from_address(request.client.host if request.client else None):  # the limit counts per address too
+                await self.run(profiles.avatar_allowance, actor_id=grant.account_id)
+        except Throttled as refusal:
+            return PlainTextResponse(str(refusal), status_code=429, headers={
+                'Cache-Control': 'no-store', 'Retry-After': str(refusal.retry_after)})
+        except NotFound:
             return _text(404, profiles.NOT_FOUND)
         try:
             spooled = await spool(request.stream(), self.parts.files.spool_dir, avatars.MAX_UPLOAD_BYTES)

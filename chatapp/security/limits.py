@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from chatapp.settings import Settings
 
 RuleName = Literal['messages', 'friend_requests', 'friend_answers', 'searches', 'signups', 'group_changes',
-                   'uploads']
+                   'uploads', 'avatars']
 RULE_NAMES: frozenset[str] = frozenset(get_args(RuleName))
 REFUSALS: dict[RuleName, str] = {
     'messages': 'You are sending messages too fast.',
@@ -39,6 +39,7 @@ REFUSALS: dict[RuleName, str] = {
     'signups': 'Too many accounts were created from your network.',
     'group_changes': 'You are changing groups too fast.',
     'uploads': 'You are uploading too fast. Wait a moment and try again.',
+    'avatars': 'You are changing your profile picture too often.',
 }
 MARK = '__chatapp_limit__'
 IPV6_PREFIX = 64
@@ -143,6 +144,7 @@ def rules_from(settings: Settings) -> dict[RuleName, Rule]:
         'group_changes': rule('group_changes', settings.limit_group_changes,
                               settings.limit_group_changes_per_address),
         'uploads': rule('uploads', settings.limit_uploads, settings.limit_uploads_per_address),
+        'avatars': rule('avatars', settings.limit_avatars, settings.limit_avatars_per_address),
     }
 
 

@@ -78,6 +78,12 @@ def visibility(tx: Tx, *, user_id: int) -> tuple[bool, list[int], datetime | Non
     return bool(shows), _related_showing(connection, user_id), as_utc(last_seen) if last_seen is not None else None
 
 
+def related_people(tx: Tx, *, user_id: int) -> list[int]:
+    """The friends of ``user_id`` and the members of their groups, whatever their presence choices and blocks, in one
+    query: who hears of a new name or picture (``services.profiles``)."""
+    return list(tx.session.connection().execute(_RELATED, {'user_id': user_id}).scalars())
+
+
 def typing_targets(tx: Tx, *, actor_id: int, conversation_id: int) -> tuple[str, list[int]]:
     """The actor's display label and the other members who hear them typing (``conversations.typing_audience``),
     read in one transaction; ``NotFound`` when the actor may not use the conversation."""
@@ -99,7 +105,7 @@ def _shows_presence(connection: Connection, user_id: int) -> bool:
     return bool(connection.execute(_SHOWS, {'user_id': user_id}).scalar())
 
 
-def _related() -> Select[tuple[int]]:
+def _related() -> Select[int]:
     """The ids of the friends of user ``:user_id`` and of the members of their groups, themselves excluded."""
     user_id: BindParameter[int] = bindparam('user_id')
     low, high = _friendships.c.user_low_id, _friendships.c.user_high_id
@@ -114,7 +120,7 @@ def _related() -> Select[tuple[int]]:
     return select(union(friends, groups).subquery().c[0])
 
 
-def _blocks() -> Select[tuple[int]]:
+def _blocks() -> Select[int]:
     """The ids of the people user ``:user_id`` blocks or is blocked by."""
     user_id: BindParameter[int] = bindparam('user_id')
     return select(union(select(_blocking.c.blocked_id).where(_blocking.c.blocker_id == user_id),
@@ -125,6 +131,7 @@ def _blocks() -> Select[tuple[int]]:
 # closes 20 pages a second), and building a union statement anew cost more than running it.
 _SHOWS = select(_users.c.show_presence).where(_users.c.id == bindparam('user_id'))
 _BLOCKS = _blocks()
+_RELATED = _related()
 _RELATED_SHOWING = (select(_users.c.id).where(_users.c.id.in_(_related()), _users.c.show_presence == true(),
                                               _users.c.id.not_in(_blocks()))
                     .order_by(_users.c.id))

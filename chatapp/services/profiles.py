@@ -9,11 +9,16 @@ Who may open whose card (nobody can probe arbitrary ids):
   shows name and username to every signed-in person). It counts against the search limit, so the "about" lines of
   strangers can be read no faster than they can be searched for.
 
-A profile picture (``set_avatar``, ``remove_avatar``) is set by the avatar upload route, which stores its files
-first; its hash travels in ``UserPublic.avatar`` wherever a person is shown.
+A profile picture (``set_avatar``, ``remove_avatar``) is set by the avatar upload route, which asks
+``avatar_allowance`` (rate limited) before it reads the upload and stores its files first; its hash travels in
+``UserPublic.avatar`` wherever a person is shown.
 
-Events: none. A new name shows in others' pages when those next read it (a page load, a reopened conversation);
-timeline events keep the name a person had then (``chatapp.timeline``).
+Events: a change of display name or picture emits ``ProfileChanged`` to the person themselves (their other tabs
+show their own name and picture in the page header), their friends and the members of their groups, found in one
+query. Blocks are not applied: people who block each other still see each other's profile card and group messages,
+so they may as well see the current name. Open pages draw the new name and picture from the event; a page that
+missed it reads them at its next resync. The "about" line travels in no event (only the card shows it, read when
+opened), and timeline events keep the name a person had then (``chatapp.timeline``).
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ from sqlalchemy import and_, exists, or_
 from sqlmodel import Session, col, select
 
 from chatapp.errors import Invalid, NotFound
+from chatapp.events import ProfileChanged
 from chatapp.schemas import Profile, Relation, UserPublic
 from chatapp.security.limits import limited
 from chatapp.services import friendships
 from chatapp.services.accounts import clean_display_name, has_control_characters
 from chatapp.services.blocking import has_blocked
+from chatapp.services.presence import related_people
 from chatapp.services.tx import Tx
 from chatapp.services.users import find_by_username, require_user
 from models import Conversation, ConversationKind, ConversationMember, Friendship, User
@@ -47,34 +54,52 @@ def my_profile(tx: Tx, *, actor_id: int) -> Profile:
 
 def update_profile(tx: Tx, *, actor_id: int, display_name: str, about: str) -> Profile:
     """Store the actor's display name (empty: show the username) and "about" line; ``Invalid`` with a ``code``
-    naming the field's problem (``name_*`` or ``about_*``) changes neither."""
+    naming the field's problem (``name_*`` or ``about_*``) changes neither. A new name is announced with
+    ``ProfileChanged``; a new "about" line alone is not."""
     shown = clean_display_name(display_name)
     line = clean_about(about)
     user = require_user(tx.session, actor_id)
+    renamed = user.display_name != shown
     user.display_name, user.about = shown, line
     tx.session.add(user)
     tx.session.flush()
+    if renamed:
+        _announce(tx, user)
     return _card(tx, actor_id, user)
+
+
+@limited('avatars')
+def avatar_allowance(tx: Tx, *, actor_id: int) -> None:
+    """Whether the actor may upload a profile picture now: ``NotFound`` for a deleted account, ``Throttled`` past
+    the ``avatars`` rate limit. The avatar route asks before it reads a byte, so a refused upload costs no disk and
+    no decoding; ``set_avatar`` checks the account again."""
+    require_user(tx.session, actor_id)
 
 
 def set_avatar(tx: Tx, *, actor_id: int, avatar: str) -> str | None:
     """Make ``avatar`` (the hash of a picture already stored by ``chatapp.files.avatar_parts``) the actor's profile
-    picture; returns the one it replaces (``None``: there was none), whose files the caller may then discard."""
+    picture; returns the one it replaces (``None``: there was none), whose files the caller may then discard.
+    Announced with ``ProfileChanged`` unless it was the picture already shown."""
     if not _SHA256.fullmatch(avatar):
         raise ValueError('not an avatar that chatapp.files made')
     user = require_user(tx.session, actor_id)
     previous, user.avatar = user.avatar, avatar
     tx.session.add(user)
     tx.session.flush()
-    return previous if previous != avatar else None
+    if previous == avatar:
+        return None
+    _announce(tx, user)
+    return previous
 
 
 def remove_avatar(tx: Tx, *, actor_id: int) -> str | None:
-    """Go back to initials; returns the picture removed (``None``: there was none)."""
+    """Go back to initials; returns the picture removed (``None``: there was none, and nothing is announced)."""
     user = require_user(tx.session, actor_id)
     previous, user.avatar = user.avatar, None
     tx.session.add(user)
     tx.session.flush()
+    if previous is not None:
+        _announce(tx, user)
     return previous
 
 
@@ -116,6 +141,15 @@ def clean_about(about: str) -> str:
         raise Invalid('Your "about" line must be one line, without tabs or control characters.',
                       code='about_bad_character')
     return line
+
+
+def _announce(tx: Tx, user: User) -> None:
+    """``ProfileChanged`` with the name and picture ``user`` has now, to them, their friends and fellow group members
+    (see the module docstring), published after the commit."""
+    assert user.id is not None
+    audience = {user.id, *related_people(tx, user_id=user.id)}
+    tx.emit(ProfileChanged(recipients=tuple(sorted(audience)), user_id=user.id, username=user.username,
+                           display_name=user.display_name, avatar=user.avatar))
 
 
 def _card(tx: Tx, actor_id: int, user: User) -> Profile:

@@ -22,9 +22,9 @@ that older matches exist and that more words find them. How each backend finds t
   a ``btree_gin`` index on ``(conversation_id, words)`` (GIN reads the whole list of a common word again for every
   conversation: 485 ms for "the" over 300 conversations). Scenario l's p99 went from 496 ms to 36 ms.
 
-Every word must be in a message for it to match, whole (no stemming, no prefixes), in any case; see
-``search_text`` for what a word is. The SQLite statements repeat revision 0005's predicate, the PostgreSQL one
-revision 0007's configuration.
+Every word must be in a message for it to match, whole (no stemming, no prefixes), in any case, and every phrase
+(CJK text, each character a word) with its words in order; see ``search_text`` for what a word is. The SQLite
+statements repeat revision 0005's predicate, the PostgreSQL ones revision 0007's configuration.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from chatapp.clock import as_utc
 from chatapp.schemas import MessageSearchPage, SearchHit
 from chatapp.security.limits import limited
 from chatapp.services.conversations import _allowed, core_table, direct_path, group_path
-from chatapp.services.search_text import fts5_match, rank, search_terms, snippet
+from chatapp.services.search_text import fts5_match, has_phrase, rank, search_terms, snippet, tsquery
 from chatapp.services.tx import Tx
 from models import Conversation, ConversationKind, ConversationMember, Friendship, Message, User
 
@@ -103,16 +103,19 @@ _SQLITE_CANDIDATES = text(
     "AND m.seq > me.joined_seq AND m.kind = 'text' AND m.deleted_at IS NULL "
     'ORDER BY message_search.rowid DESC LIMIT :limit'
 ).bindparams(bindparam('ids', expanding=True))
-_POSTGRES_CANDIDATES = text(
+_POSTGRES_CANDIDATES_OF = (
     # The query is parsed once (a FROM item); each conversation is one backward index-only range scan of the side
     # table's key, after both the join point (from the membership row itself) and the depth ``floor``.
-    "SELECT m.id, m.body FROM (SELECT hit.message_id FROM plainto_tsquery('simple'::regconfig, :words) AS q, "
+    'SELECT m.id, m.body FROM (SELECT hit.message_id FROM {query} AS q, '
     'unnest(CAST(:ids AS integer[]), CAST(:floors AS integer[])) AS place(conversation_id, floor) '
     'JOIN conversationmember AS me ON me.conversation_id = place.conversation_id AND me.user_id = :actor_id '
     'CROSS JOIN LATERAL (SELECT s.message_id FROM message_search_pg AS s '
     'WHERE s.conversation_id = place.conversation_id AND s.seq > greatest(me.joined_seq, place.floor) '
     'AND s.words @@ q ORDER BY s.seq DESC LIMIT :limit) AS hit ORDER BY hit.message_id DESC LIMIT :limit) AS found '
     "JOIN message AS m ON m.id = found.message_id WHERE m.kind = 'text' AND m.deleted_at IS NULL ORDER BY m.id DESC")
+_POSTGRES_CANDIDATES = text(_POSTGRES_CANDIDATES_OF.format(query="plainto_tsquery('simple'::regconfig, :words)"))
+_POSTGRES_PHRASE_CANDIDATES = text(_POSTGRES_CANDIDATES_OF.format(query="to_tsquery('simple'::regconfig, :words)"))
+"""The same for a query with a phrase (CJK text): ``search_text.tsquery`` writes it, words in quotes."""
 _m = _messages.c
 _sender = _users.alias('sender')
 _HITS = (
@@ -184,7 +187,13 @@ def _candidates(connection: Connection, actor_id: int, terms: list[str], places:
         scanned_all = depth is None
         floors = [0 if depth is None else place.last_seq - depth for place in places.values()]
         # arrays, not an expanded IN list: one statement text for everyone, so the driver prepares it once
-        rows = connection.execute(_POSTGRES_CANDIDATES, {**params, 'floors': floors, 'words': ' '.join(terms)}).all()
+        # ``<->`` needs positions, which the side table keeps only for messages with CJK text (revision 0009): the
+        # only ones a phrase can match
+        if has_phrase(terms):
+            statement, words = _POSTGRES_PHRASE_CANDIDATES, tsquery(terms)
+        else:
+            statement, words = _POSTGRES_CANDIDATES, ' '.join(terms)
+        rows = connection.execute(statement, {**params, 'floors': floors, 'words': words}).all()
     found = [(row.id, row.body) for row in rows]
     return found, len(found) == CANDIDATES or not scanned_all
 

@@ -1,5 +1,5 @@
-"""The members dialog of a group: who is in it and who is an admin; admins rename, remove and make admins; anyone
-adds their own friends or leaves.
+"""The members dialog of a group: who is in it (avatar and name; a click opens their profile card) and who is an
+admin; admins rename, remove and make admins; anyone adds their own friends or leaves.
 
 It is built when opened and deleted when closed (elements are memory on every open page), from a fresh read of the
 group, and drawn again after each change it makes. Every action goes through the group services, which check that
@@ -8,14 +8,17 @@ the person may act; a refusal (a name too long, no longer an admin) shows in the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
 from chatapp.schemas import ChatInfo, UserPublic
-from chatapp.services import conversations, groups
+from chatapp.services import conversations, groups, profiles
+from pages.avatar import avatar
 from pages.feedback import Failed
 from pages.hooks import hook
+from pages.profile_card import open_profile_card
 
 if TYPE_CHECKING:
     from pages.chat.view import ChatView
@@ -29,6 +32,8 @@ class MembersDialog:
     def __init__(self, view: ChatView) -> None:
         self.view = view
         self._picked: dict[int, ui.checkbox] = {}
+        self._faces: dict[int, tuple[ui.element, bool]] = {}
+        """Each member's avatar and name (the element holding them, and whether it is me), by user id."""
         with view.root, ui.dialog() as self.dialog, \
                 hook(ui.card(), 'members-dialog').classes('w-full max-w-md gap-2'):
             self.body = ui.column().classes('w-full gap-2')
@@ -56,6 +61,7 @@ class MembersDialog:
         admin = info.my_role == ADMIN
         self.body.clear()
         self._picked = {}
+        self._faces = {}
         with self.body:
             ui.label(info.title).classes('text-lg font-bold').props('role=heading aria-level=2')
             if admin:
@@ -83,7 +89,12 @@ class MembersDialog:
 
     def _member_row(self, user: UserPublic, is_admin: bool, *, mine: bool, admin: bool) -> None:
         with hook(ui.row(), 'member-row').classes('w-full items-center no-wrap gap-2').props('role=listitem'):
-            ui.label(f'{user.label} (you)' if mine else user.label).classes('flex-grow ellipsis')
+            with hook(ui.element('div'), f'member-profile-{user.username}') \
+                    .classes('flex items-center no-wrap gap-2 flex-grow min-w-0 cursor-pointer') \
+                    .props('role=button tabindex=0') as opener:
+                _face(opener, user, mine=mine)
+            self._faces[user.id] = (opener, mine)
+            opener.on('click', lambda: self._open_card(user)).on('keydown.enter', lambda: self._open_card(user))
             if is_admin:
                 hook(ui.badge('admin', color='primary'), 'admin-badge')
             if admin and not mine:
@@ -92,6 +103,26 @@ class MembersDialog:
                          f'make-admin-{user.username}').props('flat dense no-caps size=sm')
                 hook(ui.button('Remove', on_click=lambda: self._act(groups.remove_member, user_id=user.id)),
                      f'remove-{user.username}').props('flat dense no-caps size=sm color=negative')
+
+    def person_changed(self, user: UserPublic) -> None:
+        """A member has a new name or picture (``ProfileChanged``): their row shows it, with no read (the order
+        stays until the dialog is drawn again)."""
+        face = self._faces.get(user.id)
+        if face is None:
+            return
+        opener, mine = face
+        opener.clear()
+        with opener:
+            _face(opener, user, mine=mine)
+        opener.update()
+
+    async def _open_card(self, user: UserPublic) -> None:
+        """The member's profile card, over this dialog (fellow members may open each other's cards)."""
+        await open_profile_card(self.view, self._card_change, profiles.profile_card, user_id=user.id)
+
+    async def _card_change(self, fn: Callable[..., object], **kwargs: Any) -> None:
+        """An action of the card (add friend, block…): membership stays, so the list needs no redraw."""
+        await self.view.act(fn, **kwargs)
 
     async def _show_addable(self) -> None:
         friends = await self.view.act(groups.addable_friends, conversation_id=self.view.conversation_id)
@@ -139,3 +170,11 @@ class MembersDialog:
     def _closed(self) -> None:
         self.view.members_dialog = None
         self.dialog.delete()
+
+
+def _face(opener: ui.element, user: UserPublic, *, mine: bool) -> None:
+    """A member's avatar and name, inside ``opener`` (which opens their card and is named for it)."""
+    # set directly: a props string is parsed, and a name may hold spaces or quotes
+    opener.props['aria-label'] = 'Your profile' if mine else f'Profile of {user.label}'
+    avatar(user)
+    ui.label(f'{user.label} (you)' if mine else user.label).classes('ellipsis')

@@ -16,7 +16,7 @@ from typing import Any
 from nicegui import ui
 from nicegui.elements.html import Html
 
-from chatapp.schemas import ChatInfo, PresenceInfo
+from chatapp.schemas import ChatInfo, PresenceInfo, UserPublic
 from pages.avatar import avatar_img
 from pages.hooks import hook
 from pages.timezone import stamp
@@ -58,7 +58,8 @@ class ChatHeader:
     def update(self, info: ChatInfo) -> None:
         if self.who is not None:
             self._title = info.title
-            self._picture = info.peer.avatar if info.peer is not None else None
+            if info.peer is not None:
+                self._initial, self._picture = info.peer.label[:1].upper(), info.peer.avatar
             self._draw()
         else:
             self.title.set_text(info.title)
@@ -66,6 +67,12 @@ class ChatHeader:
             count = len(info.members)
             self.members.set_text(f'{count} member' if count == 1 else f'{count} members')
         self.set_muted(info.muted)
+
+    def show_peer(self, peer: UserPublic) -> None:
+        """The other person of a direct chat has a new name or picture (``ProfileChanged``)."""
+        if self.who is not None:
+            self._title, self._initial, self._picture = peer.label, peer.label[:1].upper(), peer.avatar
+            self._draw()
 
     def set_muted(self, muted: bool) -> None:
         self.mute.props(f'icon={"notifications_off" if muted else "notifications"}')

@@ -97,6 +97,15 @@ class MessageList:
             self._dirty[block.id] = block
         self.flush()
 
+    def redraw_person(self, user_id: int) -> None:
+        """Draw again the blocks that show ``user_id``'s name or picture (their new name or picture): those holding a
+        message of theirs, a reply quoting them or a reaction of theirs."""
+        for block in self.blocks():
+            if any(message.sender_id == user_id or (message.reply is not None and message.reply.sender_id == user_id)
+                   or any(user_id in user_ids for _, user_ids in message.reactions) for message in block.messages):
+                self._dirty[block.id] = block
+        self.flush()
+
     def set_receipt(self, line: ReceiptLine | None) -> None:
         """Move the receipt line: the blocks that held it and will hold it are drawn again."""
         old, self.painter.receipt = self.painter.receipt, line

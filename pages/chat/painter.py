@@ -15,7 +15,7 @@ from typing import Protocol
 
 from chatapp.clock import as_utc
 from chatapp.schemas import AttachmentInfo, Quote
-from pages.chat.bubble import Attached, Look, Reacted
+from pages.chat.bubble import Attached, Carried, Look, Reacted
 from pages.chat.sizes import size_text
 from pages.timezone import stamp
 
@@ -49,7 +49,7 @@ class Said(Protocol):
     @property
     def reactions(self) -> Reacted: ...
     @property
-    def attachment(self) -> AttachmentInfo | None: ...
+    def attachment(self) -> AttachmentInfo | Carried | None: ...
     @property
     def change_seq(self) -> int: ...
 
@@ -141,7 +141,7 @@ class Painter:
                     target=message.seq == self.target_seq, attachment=self._attached(message.attachment),
                     avatar=avatar, **common)  # type: ignore[arg-type]
 
-    def _attached(self, attachment: AttachmentInfo | None) -> Attached | None:
+    def _attached(self, attachment: AttachmentInfo | Carried | None) -> Attached | None:
         if attachment is None or self.file_url is None:
             return None
         image = attachment.kind == 'image'

@@ -41,10 +41,11 @@ from chatapp.events import (
     MessageChanged,
     MessagePosted,
     PresenceChanged,
+    ProfileChanged,
     ReadMoved,
     Typing,
 )
-from chatapp.schemas import ChatInfo, MessageData, PresenceInfo
+from chatapp.schemas import ChatInfo, MessageData, PresenceInfo, UserPublic
 from chatapp.services import conversations, groups, profiles
 from chatapp.services.message_details import quote
 from pages.avatar import avatar_img
@@ -78,6 +79,8 @@ RECEIPTS_EVERY = 1.0
 ANNOUNCE_CHARS = 300
 """How much of a new message the live region reads out."""
 FORMER_MEMBER = 'Former member'
+AVATAR_PX = 20
+"""A group member's picture beside their name above a run."""
 CLOSED_DIRECT = 'This conversation is closed: you are no longer friends.'
 CLOSED_GROUP = 'This conversation is no longer available to you.'
 CLOSED_BY = {'removed': 'You were removed from this group.', 'left': 'You left this group.',
@@ -99,6 +102,8 @@ class ChatView(SendingView):
         self._lock = asyncio.Lock()
         self._init_sending()
         self._names: dict[int, str] = {}
+        self._pictures: dict[int, str] = {}
+        """Members' pictures as ``<img>`` HTML (groups), for the painter's ``avatar_of``."""
         self._learn_names(info)
         self._read_seq = max(info.read_seq, info.joined_seq)
         self._asked_read = self._read_seq
@@ -207,9 +212,9 @@ class ChatView(SendingView):
         names."""
         if self.group:
             self.painter.usernames = frozenset(member.user.username.lower() for member in info.members)
-            pictures = {member.user.id: avatar_img(member.user.avatar, 20) for member in info.members
-                        if member.user.avatar}
-            self.painter.avatar_of = pictures.get
+            self._pictures = {member.user.id: avatar_img(member.user.avatar, AVATAR_PX) for member in info.members
+                              if member.user.avatar}
+            self.painter.avatar_of = self._pictures.get
 
     async def restore(self) -> None:
         """After the page is built: the browser reports whether it is seen (and shows the "New messages" line),
@@ -242,6 +247,8 @@ class ChatView(SendingView):
             self.close()
         elif isinstance(event, FriendshipChanged) and self.group and event.status == 'removed':
             self._refresher.request()  # a block ends a friendship: whom I block decides what is collapsed
+        elif isinstance(event, ProfileChanged):
+            self._person_changed(event.user)
 
     async def resync(self) -> None:
         """After a reconnect: messages from the database, presence and membership read again (typing is never
@@ -649,6 +656,38 @@ class ChatView(SendingView):
         self.members_dialog = MembersDialog(self)
         await self.members_dialog.show()
 
+    def _person_changed(self, person: UserPublic) -> None:
+        """Someone shown here has a new name or picture: the header (my peer), the members dialog and the blocks
+        that show them are drawn again from the event, with no read. A view that missed the event reads both again
+        in ``_refresh`` (after a reconnect or a broker gap)."""
+        if self.closed or self.client.is_deleted:
+            return
+        if self.peer is not None and person.id == self.peer.id:
+            self.peer = person
+            self.info = self.info.model_copy(update={'peer': person, 'title': person.label})
+            self.header.show_peer(person)
+        member = any(each.user.id == person.id for each in self.info.members)
+        if member:
+            self.info = self.info.model_copy(update={'members': [
+                each.model_copy(update={'user': person}) if each.user.id == person.id else each
+                for each in self.info.members]})
+        mine = person.id == self.me  # my messages say "You" and show no picture; only the members dialog shows me
+        changed = not mine and person.id in self._names and self._names[person.id] != person.label
+        if changed:
+            self._names[person.id] = person.label
+        if self.group and member and not mine:
+            picture = avatar_img(person.avatar, AVATAR_PX) if person.avatar else None
+            if self._pictures.get(person.id) != picture:
+                changed = True
+                if picture is None:
+                    self._pictures.pop(person.id, None)
+                else:
+                    self._pictures[person.id] = picture
+        if changed:
+            self.messages.redraw_person(person.id)
+        if self.members_dialog is not None:
+            self.members_dialog.person_changed(person)
+
     def _membership_changed(self, event: MembershipChanged) -> None:
         if event.change == 'deleted':
             self.close(CLOSED_BY['deleted'])
@@ -668,8 +707,9 @@ class ChatView(SendingView):
             return
         if self.closed or self.client.is_deleted:
             return
-        known = dict(self._names)
+        known, pictures = dict(self._names), self._pictures
         self.info = info.model_copy(update={'messages': []})  # only the window shows messages
+        self.peer = info.peer
         self._learn_names(info)
         self._learn_usernames(info)
         blocked = frozenset(info.blocked)
@@ -678,7 +718,7 @@ class ChatView(SendingView):
             known = {}  # everything is drawn again below
         self.header.update(info)
         self.receipts.replace(info.receipts)
-        if self._names != known:
+        if self._names != known or self._pictures != pictures:  # a name or picture whose event was missed
             self.messages.redraw()
         self._update_receipt()
         if self.members_dialog is not None:

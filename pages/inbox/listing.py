@@ -181,6 +181,27 @@ class Listing:
         self.rows[message.conversation_id] = dataclasses.replace(row, text=text)
         return True
 
+    def person_changed(self, user_id: int, label: str, avatar: str | None) -> bool:
+        """Someone has a new name or picture (``ProfileChanged``): the title and picture of our direct conversation,
+        and the sender's name on the last line of groups, show them; True if any row changed."""
+        if user_id == self.me:
+            return False  # my own messages say "You", and I have no row of my own
+        if user_id in self.names:
+            self.names[user_id] = label
+        changed = False
+        for conversation_id, row in self.rows.items():
+            if row.peer_id == user_id:
+                new = dataclasses.replace(row, title=label, peer_label=label, peer_avatar=avatar,
+                                          sender_label=label if row.sender_id == user_id else row.sender_label)
+            elif row.sender_id == user_id:
+                new = dataclasses.replace(row, sender_label=label)
+            else:
+                continue
+            if new != row:
+                self.rows[conversation_id] = new
+                changed = True
+        return changed
+
     def read_to(self, conversation_id: int, read_seq: int) -> bool:
         """My read position moved (in this tab or another); True if the row changed."""
         row = self.rows.get(conversation_id)

@@ -21,6 +21,7 @@ muted conversations, or the conversation open on this page.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from nicegui.elements.html import Html
 
 from chatapp import timeline
 from chatapp.app import ChatApp
-from chatapp.events import Event, FriendshipChanged, MembershipChanged, MessagePosted, ReadMoved
+from chatapp.events import Event, FriendshipChanged, MembershipChanged, MessagePosted, ProfileChanged, ReadMoved
 from chatapp.schemas import InboxRow, MessageData
 from chatapp.services import inbox
 from pages.base_view import SignedInView
@@ -60,6 +61,8 @@ class Facts:
     path: str
     group: bool
     muted: bool
+    peer_id: int | None = None
+    """The other person of a direct conversation, whose name is its title."""
 
 
 class Notifier(SignedInView):
@@ -119,6 +122,16 @@ class Notifier(SignedInView):
             self._recount_soon(RECOUNT_AFTER)
         elif isinstance(event, FriendshipChanged) and event.status == 'removed':
             self._recount_soon(RECOUNT_AFTER)
+        elif isinstance(event, ProfileChanged):
+            self._renamed(event.user_id, event.user.label)
+
+    def _renamed(self, user_id: int, label: str) -> None:
+        """Toasts from now on say the person's new name (no read: the event carries it)."""
+        if user_id in self.names:
+            self.names[user_id] = label
+        for conversation_id, facts in self.facts.items():
+            if facts.peer_id == user_id:
+                self.facts[conversation_id] = dataclasses.replace(facts, title=label)
 
     def _posted(self, message: MessageData) -> None:
         conversation_id = message.conversation_id
@@ -162,7 +175,8 @@ class Notifier(SignedInView):
         row = await self.act(inbox.inbox_row, conversation_id=conversation_id, quiet=True)
         if not isinstance(row, InboxRow):
             return None
-        facts = Facts(title=row.title, path=row.path, group=row.kind == 'group', muted=row.muted)
+        facts = Facts(title=row.title, path=row.path, group=row.kind == 'group', muted=row.muted,
+                      peer_id=row.peer.id if row.peer is not None else None)
         self.facts[conversation_id] = facts
         if row.peer is not None:
             self.names[row.peer.id] = row.peer.label

@@ -20,6 +20,7 @@ from pages.avatar import avatar_img
 from pages.chat.typing import who_types
 from pages.hooks import hook
 from pages.inbox.listing import Row
+from pages.narrow import narrow
 
 AVATAR_PX = 44
 """The row avatar's side in CSS pixels (``.inbox-avatar`` in inbox.css)."""
@@ -42,7 +43,8 @@ class RowLook:
 
 def row_html(row: Row, look: RowLook) -> str:
     """One row: avatar (the peer's picture or initials, a dot when a direct peer is online), name, time, last line,
-    unread badge. The picture's ``alt`` is empty: the name follows in the same link."""
+    unread badge. The picture's ``alt`` is empty: the name follows in the same link. Narrowed (``pages.narrow``): a
+    "📷 Picture" preview would otherwise store its whole block at four bytes a character."""
     classes = ['inbox-row']
     if row.conversation_id == look.active:
         classes.append('inbox-row--active')
@@ -61,7 +63,7 @@ def row_html(row: Row, look: RowLook) -> str:
     when = short_stamp(row.at, look.zone, look.now) if row.at is not None else ''
     current = ' aria-current="page"' if row.conversation_id == look.active else ''
     kind = 'group' if row.group else 'direct'
-    return (f'<a class="{" ".join(classes)}" href="{escape(row.path)}" data-testid="inbox-row" '
+    return narrow(f'<a class="{" ".join(classes)}" href="{escape(row.path)}" data-testid="inbox-row" '
             f'data-conversation="{row.conversation_id}" data-unread="{unread}" data-kind="{kind}"{current}>'
             f'<span class="inbox-avatar inbox-avatar--{kind}">{_face(row)}{dot}</span>'
             f'<span class="inbox-main"><span class="inbox-line">'

@@ -23,6 +23,7 @@ from chatapp.events import (
     MessageChanged,
     MessagePosted,
     PresenceChanged,
+    ProfileChanged,
     ReadMoved,
 )
 from chatapp.events import Typing as TypingEvent
@@ -211,6 +212,8 @@ class InboxView(SignedInView):
                 changed = True
         elif isinstance(event, FriendshipChanged):
             self.reloads.request()  # a direct conversation appears or goes with the friendship
+        elif isinstance(event, ProfileChanged):
+            changed = listing.person_changed(event.user_id, event.user.label, event.avatar)
         if changed:
             self._render_soon()
 

@@ -1,5 +1,6 @@
 """Two app processes behind one Redis and one database, as in a scaled deployment: a browser on each, and every
-update crosses from one process to the other live: friend requests, direct and group messages, typing, presence."""
+update crosses from one process to the other live: friend requests, direct and group messages, typing, presence,
+a new display name."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.e2e.cluster import Cluster, cluster
 from tests.e2e.harness import (
     BrowserFactory,
     accept,
+    click,
     css,
     find,
     inbox_row,
@@ -24,6 +26,7 @@ from tests.e2e.harness import (
     search_and_add,
     send,
     text_field,
+    type_into,
     wait,
     wait_for_message,
     wait_for_messages,
@@ -157,3 +160,19 @@ def test_an_edit_a_reaction_and_a_delete_cross_processes(two_apps: Cluster, new_
     find(alice, 'delete').click()
     find(alice, 'delete-confirm').click()
     wait_for_messages(bob, ['This message was deleted'])
+
+
+def test_a_new_display_name_crosses_processes(two_apps: Cluster, new_browser: BrowserFactory) -> None:
+    a, b = two_apps.apps
+    # bob without a display name: his name field starts empty (the browser's "clear" does not reach Vue's model)
+    make_friends(two_apps.services, make_user(two_apps.services, 'alice'), make_user(two_apps.services, 'bob'))
+    alice, bob = new_browser(), new_browser()
+    login(alice, a.base_url, 'alice', PASSWORD)
+    alice.get(f'{a.base_url}/chat/bob')  # on A
+    wait_for_text(alice, 'chat-title', 'bob')
+    login(bob, b.base_url, 'bob', PASSWORD)
+    bob.get(f'{b.base_url}/settings')  # on B
+    type_into(bob, 'profile-name', 'Bobby B.')
+    click(bob, 'profile-save')
+    wait_for_text(bob, 'profile-saved', 'Profile saved.')
+    wait_for_text(alice, 'chat-title', 'Bobby B.')  # the header on A, without a reload

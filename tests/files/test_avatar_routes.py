@@ -1,6 +1,7 @@
 """Avatar uploads and downloads through the real HTTP routes of a real app process, with a raw client (what an attacker
 sends: the browser's own checks do not exist here). Accounts are made through the services on the app's database;
-the tokens a settings page would hand out are signed here with the app's secret."""
+the tokens a settings page would hand out are signed here with the app's secret. The app keeps its default avatar
+limit per account; the one per address is off, because every test's uploads come from one address."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ from tests.databases import backends, fresh_database
 from tests.e2e.harness import AppProcess, app_env, running_apps
 from tests.factories import PASSWORD, make_user
 from tests.files import pictures
+
+AVATARS_PER_MINUTE = 5
+"""The default of ``CHATAPP_LIMIT_AVATARS`` (``5/min,30/h``): five at once, then one every twelve seconds."""
 
 
 @dataclass
@@ -59,7 +63,8 @@ class Answer:
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp('avatars')
     with fresh_database(request.param, folder) as url:
-        app = AppProcess(folder / 'app', app_env(database_url=url, secret=TEST_SECRET))
+        env = app_env(database_url=url, secret=TEST_SECRET) | {'CHATAPP_LIMIT_AVATARS_PER_ADDRESS': 'off'}
+        app = AppProcess(folder / 'app', env)
         with running_apps(app):
             services = make_runner(make_settings(folder / 'seed', url), MemoryBroker())
             try:
@@ -117,6 +122,29 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(server: Server) -
     connection.close()
     big = b'\x89PNG\r\n\x1a\n' + os.urandom(avatars.MAX_UPLOAD_BYTES)
     assert upload(server, ada, big).status == 413  # sent whole, counted as it arrives
+
+
+def test_the_sixth_picture_within_a_minute_is_refused_before_its_bytes_are_read(server: Server) -> None:
+    ada, bea = server.person(), server.person()
+    for shade in range(AVATARS_PER_MINUTE):
+        assert upload(server, ada, coloured(11 + shade)).status == 200
+    kept = server.shown(ada)
+    before = folder_files(server.folder)
+    refused = upload(server, ada, coloured(17))
+    assert refused.status == 429 and b'too often' in refused.body, refused
+    assert 1 <= int(refused.headers['retry-after']) <= 60 and refused.headers['cache-control'] == 'no-store'
+    assert folder_files(server.folder) == before and server.shown(ada) == kept
+
+    connection = http.client.HTTPConnection('127.0.0.1', server.app.port, timeout=10)
+    connection.putrequest('POST', upload_path(server, ada))
+    connection.putheader('Content-Length', '1000')
+    connection.endheaders()  # not one byte of the body is sent: a route that waited for it would time out here
+    response = connection.getresponse()
+    assert response.status == 429 and b'too often' in response.read()
+    connection.close()
+    assert folder_files(server.folder) == before and server.shown(ada) == kept
+    assert upload(server, bea, coloured(17)).status == 200  # the limit is ada's alone
+    assert 'Traceback' not in server.app.output()
 
 
 def test_a_tampered_expired_or_foreign_token_sets_nothing(server: Server) -> None:

@@ -102,11 +102,16 @@ def look_at(user: User, *, visible: bool = True) -> None:
 
 
 def blocks_html(user: User) -> str:
-    """The HTML of every message block on ``user``'s page, in order (names, times, receipts, lines)."""
+    """The HTML of every message block on ``user``'s page, in order (names, times, receipts, lines), with numeric
+    character references written out as the browser shows them (``pages.narrow`` writes emoji as ``&#128077;``)."""
     if not _has(user, 'message-list'):
         return ''
     (column,) = user.find(marker='message-list').elements
-    return ''.join(child.content for child in column.default_slot.children if isinstance(child, Block))
+    content = ''.join(child.content for child in column.default_slot.children if isinstance(child, Block))
+    return REFERENCE.sub(lambda match: chr(int(match.group(1))), content)
+
+
+REFERENCE = re.compile(r'&#(\d+);')
 
 
 BUBBLES = re.compile(r'<div class="bubble[^"]*" data-testid="message"([^>]*)>(.*?)</div>', re.S)

@@ -1,6 +1,6 @@
 """Profile pictures as people use them: picked in the settings card (uploaded through the real route, as the
 browser's uploader does), removed again, and shown wherever the person shows: a friend's inbox row, the chat header,
-the friends list and the profile card, the page header of the person themselves."""
+the friends list, a group's members dialog and the profile card, the page header of the person themselves."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import io
 import re
 from collections.abc import Callable
 
+import pytest
+from nicegui import ui
+from nicegui.element import Element
 from nicegui.testing import User
 from PIL import Image
 
@@ -15,7 +18,7 @@ from chatapp.app import ChatApp
 from chatapp.files import avatars
 from chatapp.schemas import UserPublic
 from chatapp.services import profiles
-from tests.factories import make_friends, make_user, open_chat, say
+from tests.factories import make_friends, make_group, make_user, open_chat, say
 from tests.pages.helpers import eventually, signed_in
 from tests.pages.test_inbox import inbox_html
 
@@ -72,6 +75,19 @@ async def test_i_pick_a_picture_in_settings_see_it_and_remove_it(user: User, cha
     await user.should_not_see(marker='avatar-remove')
 
 
+@pytest.mark.parametrize(('retry_after', 'wait'), [('42', '42 seconds'), ('600', '10 minutes'), (None, 'a minute'),
+                                                  ('soon', 'a minute')])
+async def test_a_picture_refused_for_coming_too_often_says_how_long_to_wait(user: User, chat: ChatApp,
+                                                                           retry_after: str | None, wait: str) -> None:
+    make_user(chat.run, 'alice')
+    await signed_in(user, 'alice', '/settings')
+    await user.should_see(marker='avatar-uploader')
+    # what the uploader's "failed" handler sends: the status and the Retry-After header as the browser read them
+    user.find(marker='avatar-uploader').trigger('failed', {'status': 429, 'retry_after': retry_after})
+    await user.should_see(marker='avatar-problem',
+                          content=f'You are changing your profile picture too often. Try again in {wait}.')
+
+
 async def test_a_friends_picture_shows_in_my_inbox_their_chat_and_my_friends_list(
         user: User, create_user: Callable[[], User], chat: ChatApp) -> None:
     alice, bob = make_user(chat.run, 'alice'), make_user(chat.run, 'bob', display_name='Bob B.')
@@ -114,6 +130,42 @@ async def test_people_without_a_picture_keep_their_initials(user: User, chat: Ch
     user.find(marker='profile-bob').click()
     await user.should_see(marker='profile-card')
     await user.should_not_see(marker='avatar-img')
+
+
+async def test_a_groups_members_dialog_shows_each_members_picture_or_initial_and_opens_their_card(
+        user: User, chat: ChatApp) -> None:
+    alice = make_user(chat.run, 'alice')
+    bob, carol = make_user(chat.run, 'bob', display_name='Bob B.'), make_user(chat.run, 'carol')
+    group = make_group(chat.run, alice, [bob, carol]).conversation_id  # carol and bob are not friends
+    picture = await _upload_as(user, chat, bob, _photo())
+
+    await signed_in(user, 'carol', f'/group/{group}')
+    await user.should_see(marker='members-button')
+    user.find(marker='members-button').click()
+    await user.should_see(marker='member-profile-bob')
+    rows = {name: _member(user, name) for name in ('alice', 'bob', 'carol')}
+    (img,) = [element for element in rows['bob'].descendants() if 'avatar-img' in element._markers]
+    assert img.props['src'] == avatars.url(picture, 48) and img.props['alt'] == 'Profile picture of Bob B.'
+    assert f'{avatars.url(picture, 96)} 2x' in img.props['srcset']
+    for name, texts in (('alice', ['A', 'alice']), ('carol', ['C', 'carol (you)'])):  # no picture: the initial
+        assert not any('avatar-img' in element._markers for element in rows[name].descendants()), name
+        assert [element.text for element in rows[name].descendants() if isinstance(element, ui.label)] == texts
+    assert rows['bob'].props['aria-label'] == 'Profile of Bob B.'
+    assert rows['carol'].props['aria-label'] == 'Your profile'
+
+    user.find(marker='member-profile-bob').click()  # a fellow member's card: carol and bob are not friends
+    await user.should_see(marker='profile-card')
+    await user.should_see(marker='profile-card-name', content='Bob B.')
+    await user.should_see(marker='profile-card-add')
+    card_images = [element for element in user.find(marker='profile-card').elements.pop().descendants()
+                   if 'avatar-img' in element._markers]
+    assert [element.props['src'] for element in card_images] == [avatars.url(picture, 48)]
+
+
+def _member(tab: User, username: str) -> Element:
+    """The clickable avatar and name of ``username``'s row in the open members dialog."""
+    (opener,) = tab.find(marker=f'member-profile-{username}').elements
+    return opener
 
 
 async def test_the_sweep_removes_the_files_of_pictures_nobody_shows(user: User, chat: ChatApp) -> None:

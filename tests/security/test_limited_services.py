@@ -16,7 +16,7 @@ from chatapp.broker import MemoryBroker
 from chatapp.errors import Throttled
 from chatapp.schemas import Relation, UserPublic
 from chatapp.security.limits import from_address
-from chatapp.services import accounts, conversations, friendships, groups
+from chatapp.services import accounts, conversations, friendships, groups, profiles
 from chatapp.services.tx import ServiceRunner
 from chatapp.services.users import find_by_username
 from tests.conftest import make_settings
@@ -26,7 +26,7 @@ HERE, THERE = '203.0.113.7', '198.51.100.20'
 UNLIMITED = {f'limit_{name}': 'off' for name in (
     'messages', 'messages_per_address', 'friend_requests', 'friend_requests_per_address', 'friend_answers',
     'friend_answers_per_address', 'searches', 'searches_per_address', 'signups_per_address', 'group_changes',
-    'group_changes_per_address')}
+    'group_changes_per_address', 'avatars', 'avatars_per_address')}
 
 
 @pytest.fixture
@@ -174,6 +174,27 @@ async def test_group_changes_are_limited_but_leaving_never_is(runner_with: Calla
     members = [m.user.username for m in runner.run_sync(
         conversations.open_conversation, actor_id=bob.id, conversation_id=group)[0].members]
     assert members == ['bob']
+
+
+async def test_picture_uploads_are_limited_per_account_and_per_address(
+        runner_with: Callable[..., ServiceRunner]) -> None:
+    """The avatar route asks ``avatar_allowance`` before it reads an upload: a refusal there is its 429."""
+    runner = runner_with(limit_avatars='2/min', limit_avatars_per_address='3/min')
+    alice, bob = make_user(runner, 'alice'), make_user(runner, 'bob')
+    with from_address(HERE):
+        for _ in range(2):
+            await runner(profiles.avatar_allowance, actor_id=alice.id)
+        with statements(runner) as seen, pytest.raises(Throttled) as refused:
+            await runner(profiles.avatar_allowance, actor_id=alice.id)
+        await runner(profiles.avatar_allowance, actor_id=bob.id)  # his own budget; the address's third
+        with pytest.raises(Throttled):
+            await runner(profiles.avatar_allowance, actor_id=bob.id)  # the address's fourth
+    with from_address(THERE):
+        await runner(profiles.avatar_allowance, actor_id=bob.id)
+
+    assert seen == []  # refused before any database work
+    assert refused.value.code == 'throttled' and refused.value.retry_after >= 1
+    assert str(refused.value).startswith('You are changing your profile picture too often. Try again in ')
 
 
 async def test_calls_not_made_by_pages_are_not_limited(runner_with: Callable[..., ServiceRunner]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chatapp.errors import NotFound
+from chatapp.events import ProfileChanged
 from chatapp.schemas import UserPublic
 from chatapp.services import conversations, deletion, friendships, inbox, profiles
 from chatapp.services.tx import ServiceRunner
@@ -17,7 +18,7 @@ PICTURE, OTHER = 'a' * 64, 'b' * 64
 def test_a_picture_is_set_replaced_and_removed_and_each_change_names_the_one_it_replaced(
         services: ServiceRunner, alice: UserPublic) -> None:
     previous, events = services.run_sync(profiles.set_avatar, actor_id=alice.id, avatar=PICTURE)
-    assert (previous, events) == (None, [])
+    assert previous is None and [type(event) for event in events] == [ProfileChanged]  # see test_profile_events
     assert services.run_sync(profiles.my_profile, actor_id=alice.id)[0].user.avatar == PICTURE
     assert services.run_sync(profiles.set_avatar, actor_id=alice.id, avatar=PICTURE)[0] is None  # same: keep it
     assert services.run_sync(profiles.set_avatar, actor_id=alice.id, avatar=OTHER)[0] == PICTURE
@@ -46,7 +47,10 @@ def test_a_picture_is_in_use_while_a_live_account_shows_it(services: ServiceRunn
 
 
 def test_a_deleted_account_cannot_set_a_picture(services: ServiceRunner, alice: UserPublic) -> None:
+    assert services.run_sync(profiles.avatar_allowance, actor_id=alice.id)[0] is None
     services.run_sync(deletion.delete_account, actor_id=alice.id, password=PASSWORD, client_key='t')
+    with pytest.raises(NotFound):
+        services.run_sync(profiles.avatar_allowance, actor_id=alice.id)  # the route asks before reading the upload
     with pytest.raises(NotFound):
         services.run_sync(profiles.set_avatar, actor_id=alice.id, avatar=PICTURE)
 

@@ -139,9 +139,21 @@ def test_hostile_queries_are_only_words(services: ServiceRunner, alice: UserPubl
 def test_html_in_a_message_comes_back_as_text(services: ServiceRunner, alice: UserPublic, bob: UserPublic) -> None:
     chat = open_chat(services, alice, bob)
     say(services, bob, chat, '<script>alert(1)</script> <b>bold</b> café')
-    found = find(services, alice, 'bold café')  # PostgreSQL's parser skips what looks like a tag, and in it
+    found = find(services, alice, 'bold café')
     assert texts(found) == ['<script>alert(1)</script> <b>bold</b> café']
     assert [part.text for part in found.hits[0].snippet if part.match] == ['bold', 'café']
+
+
+@pytest.mark.parametrize('query', ['alert', 'script', 'div', 'example', 'com', 'x org', 'and d'])
+def test_punctuation_only_separates_words(services: ServiceRunner, alice: UserPublic, bob: UserPublic,
+                                          query: str) -> None:
+    """As the browser shows it: text that looks like HTML or a web address keeps every word on both backends
+    (PostgreSQL's parser took "<b and c>" for a tag and dropped it, and kept "example.com" as one word)."""
+    chat = open_chat(services, alice, bob)
+    body = 'if a<b and c>d then <script> alert(1) </div> at example.com or me@x.org'
+    say(services, bob, chat, body)
+
+    assert texts(find(services, alice, query)) == [body]
 
 
 def test_unicode_and_emoji(services: ServiceRunner, alice: UserPublic, bob: UserPublic) -> None:
