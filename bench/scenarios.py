@@ -49,6 +49,7 @@ class Scale:
     d_rate: float = 200
     d_seconds: float = 30
     d_history: int = 50
+    d_idle_seconds: float = 10
     e_history: int = 100_000
     e_repeats: int = 20
     g_logins_per_second: float = 20
@@ -93,8 +94,8 @@ class Scale:
 
 FULL = Scale()
 SMOKE = Scale(a_messages=10, warmup_messages=2, b_pairs=2, b_rate=20, b_seconds=1, c_seconds=1, d_pairs=3, d_rate=20,
-              d_seconds=1, d_history=50, e_history=300, e_repeats=2, g_logins_per_second=5, h_pairs=2,
-              h_rate=10, h_seconds=2, h_flood_messages=300, h_flood_clicks=300, settle_seconds=0.5,
+              d_seconds=1, d_history=50, d_idle_seconds=0.5, e_history=300, e_repeats=2, g_logins_per_second=5,
+              h_pairs=2, h_rate=10, h_seconds=2, h_flood_messages=300, h_flood_clicks=300, settle_seconds=0.5,
               k_members=4, k_rate=4, k_seconds=1, i_online=6, i_spare=3, i_span=1, i_churn_per_second=3,
               i_churn_lead_seconds=1, j_conversations=55, j_groups=3, j_repeats=2, j_memory_people=6,
               j_memory_span=2, t_pairs=2, t_seconds=3, t_cps=40, t_idle_seconds=0.5,
@@ -148,6 +149,8 @@ async def scenario_d(services: Services, scale: Scale, earlier: dict[str, Row]) 
             chats += await open_chats(pairs[half:], [app.base_url], deliveries)
             await asyncio.sleep(scale.settle_seconds)
             second = app.rss_bytes()
+            with cpu_use(app) as idle:
+                await asyncio.sleep(scale.d_idle_seconds)
             shown = [chat.a.tab.page.count('message') for chat in chats if chat.a.tab.page]
             with measured(services, apps, 'd'), cpu_use(apps[0]) as cpu, gc_pauses(apps[0]) as pauses:
                 await open_loop(chats, deliveries, scale.d_rate, int(scale.d_rate * scale.d_seconds), 'd')
@@ -157,7 +160,7 @@ async def scenario_d(services: Services, scale: Scale, earlier: dict[str, Row]) 
     row = deliveries.summary()
     return {**row, **cpu.per_message(row['delivered']), 'open_pages': 2 * len(pairs), 'messages_shown_min': min(shown),
             'kb_per_page': round((second - first) / pages / 1024, 1), 'rss_mb': round(second / 2**20, 1),
-            **pauses.figures()}
+            'idle_cpu_pct': round(100 * idle.server / scale.d_idle_seconds, 1), **pauses.figures()}
 
 
 async def scenario_e(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:

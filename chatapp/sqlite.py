@@ -10,10 +10,18 @@ Two things in Python's sqlite3 driver get in the way of a multi-threaded server,
   process-wide lock, then ``BEGIN IMMEDIATE``: threads of this process queue on the lock and are woken the moment
   it is free, nobody ever has to upgrade a read to a write, and SQLite's own locking only arbitrates between
   processes. Transactions are short (no hashing or network inside them), so taking them in turn costs little.
+
+A service marked ``reads_only`` (``chatapp.services.tx``) runs on connections carrying the ``READS_ONLY``
+execution option and begins a plain (deferred) transaction without the turn: in WAL mode a reader sees one
+snapshot and never waits for a writer, nor a writer for it. Before this, every page load, inbox read and unread
+total queued for the turn behind and in front of every send; with 1,000 open pages the service threads spent a
+third of their time waiting for it (py-spy of scenario d, docs/benchmarks.md). A reader that writes anyway is
+still atomic (SQLite upgrades it, or refuses with 'database is locked', which the runner retries), and is logged.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from pathlib import Path
@@ -26,6 +34,11 @@ from sqlmodel import create_engine
 from chatapp.cjk import SQLITE_FUNCTION, spaced
 
 LOCK_TIMEOUT = 30.0
+READS_ONLY = 'chatapp_reads_only'
+"""The execution option of an engine whose transactions only read (see the module docstring)."""
+log = logging.getLogger(__name__)
+misdeclared_writes = 0
+"""Reader transactions that wrote, since start (the test suite fails any test that adds one it did not expect)."""
 
 
 def make_sqlite_engine(url: URL, *, pool_size: int) -> Engine:
@@ -59,6 +72,8 @@ class SerializedConnection(sqlite3.Connection):
 
     turn: threading.Lock
     _holding = False
+    _reading_from: int | None = None
+    """``total_changes`` when a reader's transaction began (None in a writer's)."""
 
     def begin_immediate(self) -> None:
         if not self.turn.acquire(timeout=LOCK_TIMEOUT):
@@ -70,17 +85,29 @@ class SerializedConnection(sqlite3.Connection):
             self._release()
             raise
 
+    def begin_reading(self) -> None:
+        """A transaction that only reads: a snapshot, without the turn."""
+        self._reading_from = self.total_changes
+        self.execute('BEGIN')
+
     def commit(self) -> None:
         try:
             super().commit()
         finally:
             self._release()
+            if self._reading_from is not None:
+                if self.total_changes != self._reading_from:
+                    global misdeclared_writes
+                    misdeclared_writes += 1
+                    log.error('a transaction begun as reads_only wrote to the database (mark the service a writer)')
+                self._reading_from = None
 
     def rollback(self) -> None:
         try:
             super().rollback()
         finally:
             self._release()
+            self._reading_from = None
 
     def close(self) -> None:
         try:
@@ -104,8 +131,12 @@ def _configure(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin(connection: Any) -> None:
+    driver = connection.connection.driver_connection
+    if connection.get_execution_options().get(READS_ONLY):
+        driver.begin_reading()
+        return
     try:
-        connection.connection.driver_connection.begin_immediate()
+        driver.begin_immediate()
     except sqlite3.OperationalError as error:
         # Raised from an event hook, so SQLAlchemy does not wrap it as it wraps errors of statements; wrapped here,
         # the service runner sees the usual DBAPIError and retries 'database is locked' like any lost race.

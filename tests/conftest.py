@@ -10,6 +10,7 @@ import pytest
 import redis
 from nicegui import app as nicegui_app
 
+from chatapp import sqlite as sqlite_module
 from chatapp.app import ChatApp, make_runner
 from chatapp.broker import MemoryBroker
 from chatapp.services.tx import ServiceRunner
@@ -81,6 +82,15 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
                            'CHATAPP_ARGON2_TIME_COST': '1', 'CHATAPP_REDIS_URL': ''}.items():
             monkeypatch.setenv(key, value)
         yield
+
+
+@pytest.fixture(autouse=True)
+def readers_do_not_write() -> Iterator[None]:
+    """No service marked ``reads_only`` wrote during the test (``chatapp.sqlite`` counts them): a wrong mark would
+    only be slower and logged in production, so the suite is where it shows."""
+    before = sqlite_module.misdeclared_writes
+    yield
+    assert sqlite_module.misdeclared_writes == before, 'a service marked reads_only wrote to the database'
 
 
 @pytest.fixture

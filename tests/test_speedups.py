@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+from collections import deque
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -85,3 +88,51 @@ def test_the_server_ui_run_builds_speaks_sans_io_websockets() -> None:
     assert config.ws == 'websockets-sansio'
     config.load()
     assert config.ws_protocol_class is WebSocketsSansIOProtocol
+
+
+class _Page:
+    """What ``outbox_loop`` reads of a NiceGUI ``Outbox``: a connected client, updates, messages and an emitter."""
+
+    def __init__(self) -> None:
+        self.client = SimpleNamespace(id='c1', has_socket_connection=True)
+        self.updates: dict[int, Any] = {}
+        self.messages: deque[Any] = deque()
+        self.sent: list[Any] = []
+        self._loaded_components: set[str] = set()
+        self._should_stop = False
+        self._enqueue_event: asyncio.Event | None = None
+
+    async def _emit(self, message: Any) -> None:
+        self.sent.append(message)
+
+
+def _awaited(task: asyncio.Task[None]) -> list[str]:
+    """The names of the coroutines ``task`` is suspended in, outermost first."""
+    names, coro = [], task.get_coro()
+    while coro is not None and hasattr(coro, 'cr_code'):
+        names.append(coro.cr_code.co_name)
+        coro = coro.cr_await
+    return names
+
+
+async def test_an_idle_outbox_waits_for_its_event_with_no_timeout() -> None:
+    """NiceGUI's loop waits in ``wait_for(..., timeout=1.0)``: a task, a timer and a cancellation a second for each
+    open page. The installed loop waits on the event itself, still sends what is enqueued, and ends on ``stop``."""
+    from nicegui.outbox import Outbox
+
+    assert Outbox.loop is speedups.outbox_loop  # tests/main.py built the app with create_app
+    page = _Page()
+    task = asyncio.create_task(speedups.outbox_loop(page))  # type: ignore[arg-type]
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert _awaited(task) == ['outbox_loop', 'wait']
+    assert page._enqueue_event is not None
+    page.messages.append(('c1', 'run_javascript', {'code': '1'}))
+    page._enqueue_event.set()
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert page.sent == [('c1', 'run_javascript', {'code': '1'})]
+    assert _awaited(task) == ['outbox_loop', 'wait']
+    page._should_stop = True
+    page._enqueue_event.set()
+    await asyncio.wait_for(task, timeout=5)

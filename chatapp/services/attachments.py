@@ -36,7 +36,7 @@ from chatapp.security.limits import limited
 from chatapp.services.attached import BAD_ATTACHMENT_CODE, attachments_of, claim
 from chatapp.services.conversations import require_access
 from chatapp.services.tables import core_table
-from chatapp.services.tx import Tx
+from chatapp.services.tx import Tx, reads_only
 from models import Attachment, Message, User
 
 KINDS = ('image', 'file')
@@ -74,6 +74,7 @@ class Stored:
     sha256: str
 
 
+@reads_only
 @limited('uploads')
 def upload_allowance(tx: Tx, *, actor_id: int, conversation_id: int) -> int:
     """Bytes the actor may still upload into the conversation: what is left of their quota (``Invalid`` with code
@@ -111,6 +112,7 @@ def record_upload(tx: Tx, *, actor_id: int, conversation_id: int, sha256: str, k
     return AttachmentInfo.model_validate(row)
 
 
+@reads_only
 def attachment_for_viewer(tx: Tx, *, actor_id: int, attachment_id: int) -> Stored:
     """The attachment as the actor may fetch it now (see the rules above), or ``NotFound``. Called for every
     download: a link made an hour ago does not outlive the viewer's place in the conversation."""

@@ -20,7 +20,7 @@ from chatapp.errors import Invalid, NotFound
 from chatapp.events import FriendshipChanged
 from chatapp.schemas import UserPublic
 from chatapp.security.limits import limited
-from chatapp.services.tx import Tx
+from chatapp.services.tx import Tx, reads_only
 from chatapp.services.users import require_user
 from models import Blocking, Friendship, User
 
@@ -55,6 +55,7 @@ def unblock(tx: Tx, *, actor_id: int, user_id: int) -> None:
         raise NotFound(NOT_BLOCKED, code='not_blocked')
 
 
+@reads_only
 def blocked_list(tx: Tx, *, actor_id: int) -> list[UserPublic]:
     """The people the actor has blocked, by username (their settings list them with "Unblock")."""
     users = tx.session.exec(select(User).join(Blocking, col(Blocking.blocked_id) == col(User.id))
@@ -62,6 +63,7 @@ def blocked_list(tx: Tx, *, actor_id: int) -> list[UserPublic]:
     return [UserPublic.model_validate(user) for user in users]
 
 
+@reads_only
 def blocked_ids(tx: Tx, *, actor_id: int) -> list[int]:
     """The ids of the people the actor has blocked, ascending: the chat view collapses their messages in groups."""
     return list(tx.session.exec(select(Blocking.blocked_id).where(col(Blocking.blocker_id) == actor_id)

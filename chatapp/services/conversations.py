@@ -31,7 +31,7 @@ from chatapp.services import attached
 from chatapp.services.friendships import are_friends
 from chatapp.services.message_details import COLUMNS, message_data, quote, utc_or_none
 from chatapp.services.tables import core_table
-from chatapp.services.tx import Tx
+from chatapp.services.tx import Tx, reads_only
 from chatapp.services.users import find_by_username
 from models import (
     Blocking,
@@ -251,6 +251,7 @@ def open_direct(tx: Tx, *, actor_id: int, peer_username: str) -> ChatInfo:
     return chat_info(tx.session.connection(), actor_id, conversation.id)
 
 
+@reads_only
 def open_conversation(tx: Tx, *, actor_id: int, conversation_id: int) -> ChatInfo:
     """Any conversation the actor may use (see ``require_access``), with its newest page."""
     connection = tx.session.connection()
@@ -356,6 +357,7 @@ def problem_message(code: str, length: int = 0) -> str:
     }.get(code, 'This message cannot be sent.')
 
 
+@reads_only
 def messages_before(tx: Tx, *, actor_id: int, conversation_id: int, before_seq: int | None,
                     limit: int = PAGE_SIZE) -> list[MessageData]:
     """Up to ``limit`` messages older than ``before_seq`` (``None``: the newest ones), oldest first; never any from
@@ -366,6 +368,7 @@ def messages_before(tx: Tx, *, actor_id: int, conversation_id: int, before_seq: 
                  limit=max(0, min(limit, PAGE_SIZE)))
 
 
+@reads_only
 def messages_after(tx: Tx, *, actor_id: int, conversation_id: int, after_seq: int) -> list[MessageData]:
     """Messages newer than ``after_seq`` (and than the actor's join), oldest first: how a view catches up after a
     gap or a reconnect."""
@@ -376,6 +379,7 @@ def messages_after(tx: Tx, *, actor_id: int, conversation_id: int, after_seq: in
     return message_data(connection, rows)
 
 
+@reads_only
 def updates_after(tx: Tx, *, actor_id: int, conversation_id: int, after_seq: int, after_change: int) -> Updates:
     """What a view that has taken in messages up to ``after_seq`` and changes up to ``after_change`` missed: new
     messages (as ``messages_after``) and messages changed since (each once, in its latest state, oldest change
@@ -394,6 +398,7 @@ def updates_after(tx: Tx, *, actor_id: int, conversation_id: int, after_seq: int
                    change_seq=change_seq if complete else changed[-1].change_seq)
 
 
+@reads_only
 def sender_names(tx: Tx, *, actor_id: int, conversation_id: int, user_ids: list[int]) -> dict[int, str]:
     """The names of people who wrote messages the actor can see here but who are not members any more (they left,
     were removed, or deleted their account: "Deleted account"). Nobody else's name is given, whatever ids are asked."""
@@ -407,6 +412,7 @@ def sender_names(tx: Tx, *, actor_id: int, conversation_id: int, user_ids: list[
     return {row.id: UserPublic(id=row.id, username=row.username, display_name=row.display_name).label for row in rows}
 
 
+@reads_only
 def typing_audience(tx: Tx, *, actor_id: int, conversation_id: int) -> list[int]:
     """Who hears that the actor is typing here: the other members, when the actor may use the conversation."""
     connection = tx.session.connection()

@@ -16,7 +16,7 @@ from chatapp.events import FriendshipChanged
 from chatapp.schemas import FriendsOverview, PersonResult, Relation, SearchPage, UserPublic
 from chatapp.security.limits import limited
 from chatapp.services.blocking import has_blocked
-from chatapp.services.tx import Tx
+from chatapp.services.tx import Tx, reads_only
 from chatapp.services.users import require_user
 from models import Friendship, FriendshipStatus, User
 
@@ -88,6 +88,7 @@ def unfriend(tx: Tx, *, actor_id: int, friend_id: int) -> None:
     _emit(tx, actor_id, friend_id, 'removed')
 
 
+@reads_only
 def overview(tx: Tx, *, actor_id: int) -> FriendsOverview:
     """The actor's friends, incoming and outgoing requests, each sorted by name."""
     friends: list[UserPublic] = []
@@ -104,6 +105,7 @@ def overview(tx: Tx, *, actor_id: int) -> FriendsOverview:
     return FriendsOverview(friends=friends, incoming=incoming, outgoing=outgoing)
 
 
+@reads_only
 def relation(tx: Tx, *, actor_id: int, other_id: int) -> Relation:
     """Where the actor stands with ``other_id``."""
     return _relation_of(_pair(tx.session, actor_id, other_id), actor_id)
@@ -117,6 +119,7 @@ def are_friends(session: Session, a: int, b: int, *, hold: bool = False) -> bool
     return row is not None and row.status == FriendshipStatus.ACCEPTED
 
 
+@reads_only
 @limited('searches')
 def search_people(tx: Tx, *, actor_id: int, query: str, page: int = 0) -> SearchPage:
     """People whose username or display name contains ``query`` (any case), never the actor nor a deleted account,

@@ -44,7 +44,7 @@ from chatapp.services.conversations import (
     chat_info,
     require_access,
 )
-from chatapp.services.tx import Tx
+from chatapp.services.tx import Tx, reads_only
 from models import (
     Blocking,
     Conversation,
@@ -197,6 +197,7 @@ def set_muted(tx: Tx, *, actor_id: int, conversation_id: int, muted: bool) -> No
                               change='muted'))
 
 
+@reads_only
 def addable_friends(tx: Tx, *, actor_id: int, conversation_id: int) -> list[UserPublic]:
     """The actor's friends who are not in the group, by username: whom the actor may add."""
     access = require_access(tx.session.connection(), actor_id, conversation_id)

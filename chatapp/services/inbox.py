@@ -24,7 +24,7 @@ from chatapp.errors import Invalid, NotFound
 from chatapp.schemas import AttachmentInfo, InboxPage, InboxRow, MessageData, UserPublic
 from chatapp.services.conversations import NOT_AVAILABLE, NOT_AVAILABLE_CODE, core_table, direct_path, group_path
 from chatapp.services.friendships import SEARCH_MAX_LENGTH
-from chatapp.services.tx import Tx
+from chatapp.services.tx import Tx, reads_only
 from models import (
     Attachment,
     Conversation,
@@ -116,6 +116,7 @@ _UNREAD_TOTAL = (
 )
 
 
+@reads_only
 def inbox_page(tx: Tx, *, actor_id: int, query: str = '', before: str | None = None,
                limit: int = INBOX_PAGE_SIZE) -> InboxPage:
     """A page of the actor's conversations, newest activity first (ties: higher id first).
@@ -145,6 +146,7 @@ def inbox_page(tx: Tx, *, actor_id: int, query: str = '', before: str | None = N
                      next_cursor=_cursor(rows[-1]) if has_more else None)
 
 
+@reads_only
 def inbox_row(tx: Tx, *, actor_id: int, conversation_id: int) -> InboxRow:
     """The actor's row of one conversation (how a live inbox adds or refreshes a row): any conversation the actor may
     use, even a direct one with no message yet; otherwise ``NotFound`` as everywhere."""
@@ -156,6 +158,7 @@ def inbox_row(tx: Tx, *, actor_id: int, conversation_id: int) -> InboxRow:
     return _row(record, actor_id)
 
 
+@reads_only
 def unread_total(tx: Tx, *, actor_id: int) -> int:
     """Unread messages and events over the actor's conversations that are not muted (the tab title's count)."""
     return _unread_total(tx.session.connection(), actor_id)

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from chatapp.clock import as_utc
 from chatapp.services import conversations
 from chatapp.services.conversations import core_table
-from chatapp.services.tx import Tx
+from chatapp.services.tx import Tx, reads_only
 from chatapp.services.users import require_user
 from models import Blocking, Conversation, ConversationKind, ConversationMember, Friendship, FriendshipStatus, User
 
@@ -42,6 +42,7 @@ _members = core_table(ConversationMember)
 _blocking = core_table(Blocking)
 
 
+@reads_only
 def presence_audience(tx: Tx, *, user_id: int) -> list[int]:
     """Who hears that ``user_id`` came online: friends and fellow group members who show their presence, and nobody
     when ``user_id`` hides theirs."""
@@ -55,6 +56,7 @@ def record_offline(tx: Tx, *, user_id: int, at: datetime) -> list[int]:
     return _audience(connection, user_id)
 
 
+@reads_only
 def visible_presence(tx: Tx, *, actor_id: int, user_ids: Sequence[int]) -> dict[int, datetime | None]:
     """The last seen time of each of ``user_ids`` whose presence the actor may see (friends and fellow group members,
     both showing their presence); the others, and the actor, are left out."""
@@ -69,6 +71,7 @@ def visible_presence(tx: Tx, *, actor_id: int, user_ids: Sequence[int]) -> dict[
     return seen
 
 
+@reads_only
 def visibility(tx: Tx, *, user_id: int) -> tuple[bool, list[int], datetime | None]:
     """After ``user_id`` changed ``show_presence``: whether they show it now, the friends and fellow group members
     who show theirs (who could see them before, or can now), and their last seen time."""
@@ -78,12 +81,14 @@ def visibility(tx: Tx, *, user_id: int) -> tuple[bool, list[int], datetime | Non
     return bool(shows), _related_showing(connection, user_id), as_utc(last_seen) if last_seen is not None else None
 
 
+@reads_only
 def related_people(tx: Tx, *, user_id: int) -> list[int]:
     """The friends of ``user_id`` and the members of their groups, whatever their presence choices and blocks, in one
     query: who hears of a new name or picture (``services.profiles``)."""
     return list(tx.session.connection().execute(_RELATED, {'user_id': user_id}).scalars())
 
 
+@reads_only
 def typing_targets(tx: Tx, *, actor_id: int, conversation_id: int) -> tuple[str, list[int]]:
     """The actor's display label and the other members who hear them typing (``conversations.typing_audience``),
     read in one transaction; ``NotFound`` when the actor may not use the conversation."""

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from chatapp.errors import Invalid
 from chatapp.schemas import Privacy
-from chatapp.services.tx import Tx
+from chatapp.services.tx import Tx, reads_only
 from chatapp.services.users import require_user
 from models import User
 
 
+@reads_only
 def get_privacy(tx: Tx, *, actor_id: int) -> Privacy:
     """The actor's choices."""
     return _privacy(require_user(tx.session, actor_id))

@@ -38,7 +38,7 @@ from chatapp.services import friendships
 from chatapp.services.accounts import clean_display_name, has_control_characters
 from chatapp.services.blocking import has_blocked
 from chatapp.services.presence import related_people
-from chatapp.services.tx import Tx
+from chatapp.services.tx import Tx, reads_only
 from chatapp.services.users import find_by_username, require_user
 from models import Conversation, ConversationKind, ConversationMember, Friendship, User
 from models.user import ABOUT_MAX
@@ -47,6 +47,7 @@ NOT_FOUND = 'That person does not exist.'
 _SHA256 = re.compile(r'[0-9a-f]{64}')
 
 
+@reads_only
 def my_profile(tx: Tx, *, actor_id: int) -> Profile:
     """The actor's own card, as others see it (the settings page edits it)."""
     return _card(tx, actor_id, require_user(tx.session, actor_id))
@@ -68,6 +69,7 @@ def update_profile(tx: Tx, *, actor_id: int, display_name: str, about: str) -> P
     return _card(tx, actor_id, user)
 
 
+@reads_only
 @limited('avatars')
 def avatar_allowance(tx: Tx, *, actor_id: int) -> None:
     """Whether the actor may upload a profile picture now: ``NotFound`` for a deleted account, ``Throttled`` past
@@ -103,6 +105,7 @@ def remove_avatar(tx: Tx, *, actor_id: int) -> str | None:
     return previous
 
 
+@reads_only
 def avatars_in_use(tx: Tx, *, hashes: Iterable[str]) -> set[str]:
     """Which of ``hashes`` some account still shows, a deleted one never (its files may go). Acts for nobody: the
     avatar store asks before it removes files."""
@@ -114,6 +117,7 @@ def avatars_in_use(tx: Tx, *, hashes: Iterable[str]) -> set[str]:
     return {avatar for avatar in found if avatar is not None}
 
 
+@reads_only
 def profile_card(tx: Tx, *, actor_id: int, user_id: int) -> Profile:
     """The card of ``user_id`` when the actor is related to them (see the module docstring), else ``NotFound``."""
     user = tx.session.get(User, user_id)
@@ -122,6 +126,7 @@ def profile_card(tx: Tx, *, actor_id: int, user_id: int) -> Profile:
     return _card(tx, actor_id, user)
 
 
+@reads_only
 @limited('searches')
 def found_card(tx: Tx, *, actor_id: int, username: str) -> Profile:
     """The card of the account named ``username`` exactly (a people search result), else ``NotFound``."""

@@ -28,7 +28,7 @@ from chatapp.errors import NotFound
 from chatapp.events import ReadMoved
 from chatapp.schemas import Receipt
 from chatapp.services.conversations import NOT_AVAILABLE, NOT_AVAILABLE_CODE, core_table, positions, require_access
-from chatapp.services.tx import Tx
+from chatapp.services.tx import Tx, reads_only
 from models import ConversationMember, Message, MessageKind, User
 
 members = core_table(ConversationMember)
@@ -129,6 +129,7 @@ def mark_reads(tx: Tx, *, marks: Sequence[Mark]) -> dict[tuple[int, int], int | 
     return results
 
 
+@reads_only
 def receipts(tx: Tx, *, actor_id: int, conversation_id: int) -> list[Receipt]:
     """How far each other member has read, for those who allow read receipts; none at all when the actor does not
     (reciprocal)."""

@@ -40,7 +40,7 @@ from chatapp.schemas import MessageSearchPage, SearchHit
 from chatapp.security.limits import limited
 from chatapp.services.conversations import _allowed, core_table, direct_path, group_path
 from chatapp.services.search_text import fts5_match, has_phrase, rank, search_terms, snippet, tsquery
-from chatapp.services.tx import Tx
+from chatapp.services.tx import Tx, reads_only
 from models import Conversation, ConversationKind, ConversationMember, Friendship, Message, User
 
 PAGE_SIZE = 20
@@ -137,6 +137,7 @@ class _Place:
     last_seq: int
 
 
+@reads_only
 @limited('searches')
 def search_messages(tx: Tx, *, actor_id: int, query: str, page: int = 0) -> MessageSearchPage:
     """Page ``page`` (from 0, ``PAGE_SIZE`` hits) of the actor's messages that hold every word of ``query``, best

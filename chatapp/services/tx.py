@@ -25,6 +25,7 @@ from sqlmodel import Session
 from chatapp.events import Event
 from chatapp.security.hashing import hashes
 from chatapp.security.limits import Limits, client_address, rule_of
+from chatapp.sqlite import READS_ONLY
 
 if TYPE_CHECKING:
     from chatapp.broker.base import Broker
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 P = ParamSpec('P')
 R = TypeVar('R')
+F = TypeVar('F', bound=Callable[..., object])
 log = logging.getLogger(__name__)
 RETRIES = 8
 MAX_REPUBLISHING = 10_000
@@ -40,6 +42,22 @@ REPUBLISH_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 HASHING_THREADS = 4
 """Threads for the functions that hash passwords (``chatapp.security.hashing.hashes_passwords``): a few more than
 the hashing slots, for their database work; with the 16 others they match the engine's 16 + 4 connections."""
+
+
+_READS = '__chatapp_reads_only__'
+
+
+def reads_only(fn: F) -> F:
+    """Mark a service function that never writes (returned unchanged). On SQLite its transaction is a snapshot that
+    neither waits for the write turn nor holds it (``chatapp.sqlite``); on PostgreSQL nothing changes. A marked
+    function that writes is still correct, only slower, and logged."""
+    setattr(fn, _READS, True)
+    return fn
+
+
+def reads(fn: object) -> bool:
+    """Whether ``fn`` is marked with ``reads_only``."""
+    return bool(getattr(fn, _READS, False))
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,8 @@ class ServiceRunner:
     def __init__(self, engine: Engine, broker: Broker, deps: Deps, *, threads: int = 16,
                  limits: Limits | None = None) -> None:
         self.engine = engine
+        self._reading = engine.execution_options(**{READS_ONLY: True})
+        """The same pool; on SQLite its transactions begin without the write turn (``reads_only``)."""
         self.broker = broker
         self.deps = deps
         self.limits = limits
@@ -139,8 +159,9 @@ class ServiceRunner:
         attempt was committed or published. Unless ``fn`` had committed part of its work itself (as
         ``accounts.authenticate`` does): that part would be done twice, so the error is raised instead.
         """
+        engine = self._reading if reads(fn) else self.engine
         for attempt in range(1, RETRIES + 1):
-            session = _RunnerSession(self.engine, expire_on_commit=False)
+            session = _RunnerSession(engine, expire_on_commit=False)
             try:
                 with session:
                     tx = Tx(session, self.deps)

@@ -4,11 +4,12 @@ from sqlmodel import Session, col, select
 
 from chatapp.errors import NotFound
 from chatapp.schemas import Account
-from chatapp.services.tx import Tx
+from chatapp.services.tx import Tx, reads_only
 from models import User
 from models.user import USERNAME_MAX
 
 
+@reads_only
 def get_user(tx: Tx, *, user_id: int) -> Account | None:
     """The account with this id and its session epoch, or None when it does not exist or was deleted (pages
     re-check identity with this at every load, and compare the epoch with their browser's proof)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from chatapp import sqlite as sqlite_module
 from chatapp.events import Event, FriendshipChanged
 from chatapp.schemas import Relation
 from chatapp.services import friendships
-from chatapp.services.tx import RETRIES, ServiceRunner, Tx, _retryable
+from chatapp.services.tx import RETRIES, ServiceRunner, Tx, _retryable, reads_only
 from chatapp.sqlite import make_sqlite_engine
 from models import User
 from tests.factories import make_user
@@ -248,3 +249,80 @@ def test_a_busy_sqlite_file_is_reported_as_a_retryable_database_error(tmp_path: 
         other.close()
         engine.dispose()
     assert _retryable(OperationalError('BEGIN IMMEDIATE', None, sqlite3.OperationalError('database is locked')))
+
+
+@reads_only
+def count_users(tx: Tx) -> int:
+    return len(tx.session.exec(select(User)).all())
+
+
+@reads_only
+def writes_though_marked_a_reader(tx: Tx) -> None:
+    tx.session.add(User(username='sneaky', password_hash='x'))
+
+
+def test_a_reader_does_not_wait_for_the_write_turn(services: ServiceRunner) -> None:
+    """On SQLite a ``reads_only`` service reads its snapshot while a writer holds the turn (on PostgreSQL there is
+    no turn). The writer's row, not yet committed, is not in what the reader sees."""
+    make_user(services, 'alice')
+    writing, written = threading.Event(), threading.Event()
+
+    def writer(tx: Tx) -> None:
+        tx.session.add(User(username='bob', password_hash='x'))
+        tx.session.flush()
+        writing.set()
+        assert written.wait(timeout=30)
+
+    thread = threading.Thread(target=services.run_sync, args=(writer,))
+    thread.start()
+    try:
+        assert writing.wait(timeout=30)
+        seen: list[int] = []
+        reader = threading.Thread(target=lambda: seen.append(services.run_sync(count_users)[0]))
+        reader.start()
+        reader.join(timeout=10)  # without the mark it would wait for the turn, here for the writer's whole test
+        assert not reader.is_alive()
+        assert seen == [1]
+    finally:
+        written.set()
+        thread.join()
+    assert services.run_sync(count_users)[0] == 2
+
+
+def test_a_writer_still_waits_for_the_turn(tmp_path: Path) -> None:
+    """The reader's path takes nothing away from writers: a second writer waits while the first holds the turn."""
+    engine = make_sqlite_engine(make_url(f'sqlite:///{tmp_path / "turn.db"}'), pool_size=2)
+    try:
+        with engine.connect() as first:
+            first.exec_driver_sql('CREATE TABLE t (x INTEGER)')
+            first.commit()
+            first.exec_driver_sql('INSERT INTO t VALUES (1)')  # holds the turn until the commit below
+            done = threading.Event()
+
+            def second() -> None:
+                with engine.connect() as other:
+                    other.exec_driver_sql('INSERT INTO t VALUES (2)')
+                    other.commit()
+                done.set()
+
+            thread = threading.Thread(target=second)
+            thread.start()
+            assert not done.wait(timeout=0.5)
+            first.commit()
+            thread.join(timeout=30)
+            assert done.is_set()
+    finally:
+        engine.dispose()
+
+
+def test_a_reader_that_writes_is_still_atomic_and_logged(services: ServiceRunner,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    before = sqlite_module.misdeclared_writes
+    try:
+        services.run_sync(writes_though_marked_a_reader)
+        assert services.run_sync(count_users)[0] == 1
+        if services.engine.dialect.name == 'sqlite':
+            assert 'begun as reads_only wrote' in caplog.text
+            assert sqlite_module.misdeclared_writes == before + 1
+    finally:
+        sqlite_module.misdeclared_writes = before  # expected here: not a wrong mark
