@@ -131,8 +131,10 @@ class Painter:
             return Look(message.body, mine, name=name, stamp=time, seq=message.seq, collapsed=True,
                         **common)  # type: ignore[arg-type]
         avatar = self.avatar_of(message.sender_id) if name and not mine else None
-        if not (message.change_seq or message.reply or message.attachment) and '@' not in message.body:
-            # Most messages: text only. Drawn for every page a block reaches, each time a message joins it.
+        if not (message.change_seq or message.reply or message.attachment) \
+                and not (self.usernames and '@' in message.body):
+            # Most messages: text only. Drawn for every page a block reaches, each time a message joins it. An "@"
+            # matters only where names are highlighted (groups): in a direct chat the full look would be the same.
             return Look(message.body, mine, name, time, seq=message.seq, actions=self.actions,
                         target=message.seq == self.target_seq, avatar=avatar, **common)  # type: ignore[arg-type]
         return Look(message.body, mine, name=name, stamp=time, seq=message.seq, edited=message.edited,

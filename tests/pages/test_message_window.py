@@ -187,6 +187,19 @@ def test_in_a_direct_chat_my_side_has_no_name() -> None:
     assert [look.name for look in looks] == [None, 'bob']
 
 
+def test_an_at_sign_is_only_marked_where_members_are_named() -> None:
+    """A group highlights ``@member``; a direct chat has no names to mark, so a text with "@" looks as any other."""
+    with_at = Shown.of(MessageData(id=1, conversation_id=1, seq=1, sender_id=2, created_at=TODAY.replace(hour=12),
+                                   body='mail me at bob@example.com or @bob'))
+    direct = painter(direct=True)
+    (look,) = direct.looks([with_at])
+    assert look.mentionable == frozenset() and look.text == with_at.body and look.actions
+    group = painter()
+    group.usernames = frozenset({'bob'})
+    (look,) = group.looks([with_at])
+    assert look.mentionable == frozenset({'bob'})
+
+
 def test_the_receipt_sits_under_my_newest_message_someone_read() -> None:
     read_at = TODAY.replace(hour=14, minute=2)
     direct = Receipts([Receipt(user_id=2, read_seq=3, read_at=read_at)], direct=True, zone=UTC)
