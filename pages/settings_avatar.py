@@ -62,6 +62,9 @@ class AvatarPicker:
                     'accept': ACCEPT, 'max-file-size': avatars.MAX_UPLOAD_BYTES})
                 self.uploader.on('failed', self._failed, js_handler=_FAILED)
                 self.uploader.on('rejected', lambda: self._say(REJECTED))
+                # Emptied once the browser has the route's answer: a reset while the request is in flight aborts it,
+                # and Quasar then reports the stored picture as a failed upload.
+                self.uploader.on('uploaded', lambda: self.uploader.run_method('reset'), js_handler='() => emit()')
                 self._header()
                 self.remove_button = hook(ui.button('Remove picture', icon='delete', on_click=self.remove),
                                           'avatar-remove').props('flat rounded no-caps dense color=negative')
@@ -99,10 +102,10 @@ class AvatarPicker:
         self._show(None, 'Picture removed: people see your initial.')
 
     def _stored(self, picture: str) -> None:
-        """The route stored a picture uploaded with this page's token and made it the profile picture."""
+        """The route stored a picture uploaded with this page's token and made it the profile picture. Called before
+        the route answers the upload: the uploader is emptied on its own ``uploaded`` event, not here."""
         if self.view.client.is_deleted:
             return
-        self.uploader.run_method('reset')
         self._show(picture, 'Picture saved.')
 
     def _show(self, picture: str | None, text: str) -> None:
