@@ -138,7 +138,20 @@ def gone(driver: WebDriver, testid: str, timeout: float = WAIT_SECONDS) -> None:
 
 
 def click(driver: WebDriver, testid: str) -> None:
-    wait(driver, lambda d: _click(find(d, testid)), f'could not click [data-testid={testid}]')
+    """Click ``testid`` once it stands still. A dialog scales in for about 300 ms, and its buttons may be enabled
+    before it ends (the attach dialog's Send once a pasted picture is stored): chromedriver aims at the centre it
+    measured, and a button that moved on meanwhile takes no click, so two polls must see the same rectangle."""
+    seen: list[dict[str, float]] = []
+
+    def still_then_click(d: WebDriver) -> bool:
+        element = find(d, testid)
+        rect = element.rect
+        if not seen or seen[-1] != rect:
+            seen.append(rect)
+            return False
+        return _click(element)
+
+    wait(driver, still_then_click, f'could not click [data-testid={testid}]')
 
 
 def type_into(driver: WebDriver, testid: str, text: str, *, enter: bool = False) -> None:
