@@ -53,10 +53,14 @@ def run_cli(argv: list[str] | None = None) -> None:
     app.on_startup(lambda: _announce(url))
     app.on_startup(collector.freeze_startup_objects)
     # Full collections walk only what is not frozen (collector); frozen, a closed page's cycles would stay for good,
-    # so its cycles are broken (release) and what is left of closed pages is swept now and then (Sweeper).
+    # so its cycles are broken (release) and what is left of closed pages is swept now and then (Sweeper). The young
+    # generations are collected on a clock, so that no collection walks more than a tenth of a second's objects.
     collector.watch_collections()
     release.install()
     sweeper = collector.Sweeper()
+    young = collector.YoungCollections()
+    app.on_startup(young.start)
+    app.on_shutdown(young.stop)
     app.on_delete(lambda: sweeper.page_closed(len(Client.instances)))
     with suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl+C after its graceful shutdown: no traceback for that
         ui.run(

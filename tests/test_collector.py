@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import weakref
@@ -66,4 +67,32 @@ def test_the_sweeper_frees_frozen_cycles_once_enough_pages_closed(monkeypatch: p
         sweeper.page_closed(open_pages=2)
         assert cycle() is None and sweeper.sweeps == 1 and sweeper.closed == 0
     finally:
+        gc.unfreeze()
+
+
+async def test_the_young_generations_are_collected_on_a_clock_whatever_the_count_says(
+        watched: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPython's own trigger is off here, as it effectively is when old objects die as fast as new ones are made."""
+    monkeypatch.setattr(collector, 'YOUNG_EVERY', 0.01)
+    gc.unfreeze()
+    gc.disable()
+    young = collector.YoungCollections()
+    try:
+        cycle = weakref.ref(_Cycle())
+        survivor = [object()]
+        young.start()
+        young.start()  # idempotent: one clock
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if young.ticks >= 2:
+                break
+        assert cycle() is None  # the young garbage was collected
+        assert gc.get_freeze_count() > 0 and all(survivor is not obj for obj in gc.get_objects())  # survivors frozen
+        young.stop()
+        ticks = young.ticks
+        await asyncio.sleep(0.05)
+        assert young.ticks == ticks
+    finally:
+        young.stop()
+        gc.enable()
         gc.unfreeze()
