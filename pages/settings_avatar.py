@@ -62,9 +62,11 @@ class AvatarPicker:
                     'accept': ACCEPT, 'max-file-size': avatars.MAX_UPLOAD_BYTES})
                 self.uploader.on('failed', self._failed, js_handler=_FAILED)
                 self.uploader.on('rejected', lambda: self._say(REJECTED))
-                # Emptied once the browser has the route's answer: a reset while the request is in flight aborts it,
-                # and Quasar then reports the stored picture as a failed upload.
-                self.uploader.on('uploaded', lambda: self.uploader.run_method('reset'), js_handler='() => emit()')
+                # Emptied by the browser once it has the route's answer (a reset while the request is in flight aborts
+                # it, and Quasar then reports the stored picture as a failed upload), and only then "Picture saved.":
+                # a picture picked after that line shows is never emptied by the answer to the one before.
+                self.uploader.on('uploaded', self._saved,
+                                 js_handler=f'() => {{ getElement({self.uploader.id}).reset(); emit(); }}')
                 self._header()
                 self.remove_button = hook(ui.button('Remove picture', icon='delete', on_click=self.remove),
                                           'avatar-remove').props('flat rounded no-caps dense color=negative')
@@ -103,10 +105,15 @@ class AvatarPicker:
 
     def _stored(self, picture: str) -> None:
         """The route stored a picture uploaded with this page's token and made it the profile picture. Called before
-        the route answers the upload: the uploader is emptied on its own ``uploaded`` event, not here."""
+        the route answers the upload: the uploader is emptied, and the line says so, on its ``uploaded`` event."""
         if self.view.client.is_deleted:
             return
-        self._show(picture, 'Picture saved.')
+        self._show(picture, '')
+
+    def _saved(self) -> None:
+        """The browser has the route's answer and has emptied the uploader (its ``uploaded`` event)."""
+        self.problem.set_text('')
+        self.status.set_text('Picture saved.')
 
     def _show(self, picture: str | None, text: str) -> None:
         self.person = self.person.model_copy(update={'avatar': picture})

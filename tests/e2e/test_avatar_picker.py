@@ -31,7 +31,7 @@ def test_a_picked_picture_is_uploaded_and_previewed(chat_app: AppProcess, new_br
             'return img !== null && img.complete && img.naturalWidth === 96;'))
 
     wait(driver, loaded, 'the preview shows the uploaded picture at 96 pixels')
-    assert find(driver, 'avatar-status').text == 'Picture saved.'
+    wait(driver, lambda d: find(d, 'avatar-status').text == 'Picture saved.', 'the picture is saved')
     find(driver, 'avatar-remove')
     alt = driver.find_element(By.CSS_SELECTOR, css('avatar-preview') + ' img').get_attribute('alt')
     assert alt == 'Your profile picture'

@@ -60,6 +60,8 @@ async def test_i_pick_a_picture_in_settings_see_it_and_remove_it(user: User, cha
     assert picture is not None
     await eventually(lambda: f'src="{avatars.url(picture, 96)}"' in _preview(user), 'the preview shows it')
     assert 'alt="Your profile picture"' in _preview(user)
+    await user.should_not_see(marker='avatar-status', content='Picture saved.')  # said once the browser has emptied
+    user.find(marker='avatar-uploader').trigger('uploaded')  # the uploader on the route's answer, as Quasar says
     await user.should_see(marker='avatar-status', content='Picture saved.')
     await user.should_see(marker='avatar-remove')
     fetched = await user.http_client.get(avatars.url(picture, 256))
