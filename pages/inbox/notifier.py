@@ -89,6 +89,8 @@ class Notifier(SignedInView):
         if looking_at is not None and position is not None:
             self.heard[looking_at] = position[1]
         self.toasts: list[tuple[int, str]] = []
+        self._queued: list[MessageData] = []
+        """Messages waiting for their toast, oldest first, while the first one's facts are read."""
         self.stack: Html | None = None
         self._ids = itertools.count()
         self._bumps = 0
@@ -152,16 +154,30 @@ class Notifier(SignedInView):
             self._recount_soon(RECOUNT_AFTER)  # sending moved my read position there (another tab of mine, say)
             return
         facts = self.facts.get(conversation_id)
-        if facts is None or (facts.group and message.kind == 'text' and message.sender_id not in self.names):
-            # Not awaited here: the hub has other pages to serve.
-            background_tasks.create(self._learn_then_notify(message), name='toast facts')
-            return
-        self._notify(facts, message)
-
-    async def _learn_then_notify(self, message: MessageData) -> None:
-        facts = await self._learn(message.conversation_id, message)
-        if facts is not None:
+        if facts is not None and not self._queued and not self._unknown(facts, message):
             self._notify(facts, message)
+            return
+        # Toasts keep the order of their messages, though some wait for a read: the ones after it wait too.
+        self._queued.append(message)
+        if len(self._queued) == 1:  # not awaited here: the hub has other pages to serve
+            background_tasks.create(self._notify_in_order(), name='toast facts')
+
+    def _unknown(self, facts: Facts | None, message: MessageData) -> bool:
+        """Whether a toast for ``message`` needs its conversation's inbox row read first (or its sender's name)."""
+        return facts is None or (facts.group and message.kind == 'text' and message.sender_id not in self.names)
+
+    async def _notify_in_order(self) -> None:
+        try:
+            while self._queued:
+                message = self._queued[0]
+                facts = self.facts.get(message.conversation_id)
+                if self._unknown(facts, message):
+                    facts = await self._learn(message.conversation_id, message)
+                if facts is not None:
+                    self._notify(facts, message)
+                self._queued.pop(0)
+        finally:
+            self._queued.clear()  # normally empty; after a failure, the next message starts afresh
 
     def _notify(self, facts: Facts, message: MessageData) -> None:
         if facts.muted and self.me not in message.mentions:  # a mention gets through a mute

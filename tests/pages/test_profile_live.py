@@ -8,13 +8,15 @@ import asyncio
 import re
 from collections.abc import Callable
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 
 from chatapp.app import ChatApp
 from chatapp.files import avatars
-from chatapp.schemas import UserPublic
+from chatapp.schemas import MessageData, UserPublic
 from chatapp.services import conversations, profiles
+from pages.inbox.notifier import Facts, Notifier
 from tests.factories import make_friends, make_group, make_user, open_chat, say
 from tests.pages.helpers import blocks_html, bubbles, eventually, signed_in
 from tests.pages.test_avatars import _photo
@@ -156,3 +158,22 @@ async def test_toasts_after_a_rename_say_the_new_name(user: User, chat: ChatApp)
     await chat.run(conversations.send_message, actor_id=bob.id, conversation_id=group, body='four')
     await eventually(lambda: [name for _, name, _ in toasts(user)][-2:] == ['Bobby B.', 'Bobby B. · Team'],
                      'toasts say his new name')
+
+
+async def test_toasts_keep_the_order_of_their_messages_when_a_read_is_slow(user: User, chat: ChatApp,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first message's conversation is read slower than the second's: its toast still comes first."""
+    _, bob, _, direct, group = _people(chat)
+    learn = Notifier._learn
+
+    async def slow_for_the_direct_chat(self: Notifier, conversation_id: int, message: MessageData) -> Facts | None:
+        if conversation_id == direct:
+            await asyncio.sleep(0.3)
+        return await learn(self, conversation_id, message)
+
+    monkeypatch.setattr(Notifier, '_learn', slow_for_the_direct_chat)
+    await signed_in(user, 'alice', '/')
+    await chat.run(conversations.send_message, actor_id=bob.id, conversation_id=direct, body='one')
+    await chat.run(conversations.send_message, actor_id=bob.id, conversation_id=group, body='two')
+    await eventually(lambda: len(toasts(user)) == 2, 'two toasts')
+    assert [name for _, name, _ in toasts(user)] == ['Bob', 'Bob · Team']
