@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bench import crowd, seed
@@ -106,11 +106,19 @@ Decorate = Callable[[ServiceRunner, int], None]
 """Adds to a seeded conversation (its id) what the pages measured must show besides its 50 messages."""
 
 
+Opened = Callable[[Person], Awaitable[None]]
+"""What the person does with a page once it shows (turns away from it, say) before it counts as open."""
+Finish = Callable[[list[tuple[Person, str]]], Awaitable['Row']]
+"""Checks made on the open pages after the last reading (their figures join the row)."""
+
+
 async def page_memory(services: Services, scale: Scale, label: str, decorate: Decorate | None = None,
-                      shown: Callable[[Page], bool] = lambda page: True) -> Row:
+                      shown: Callable[[Page], bool] = lambda page: True, *, opened: Opened | None = None,
+                      finish: Finish | None = None, settings: dict[str, str] | None = None) -> Row:
     """Server memory per open chat page with an inbox pane of 50 rows and 50 messages (``decorate`` adds to each
-    conversation; a page counts as open once ``shown`` holds of it too): the slope of the server's RSS while the
-    second half of the pages opens, after the first half has filled the caches that do not grow with pages."""
+    conversation; a page counts as open once ``shown`` holds of it too, and ``opened`` has run): the slope of the
+    server's RSS while the second half of the pages opens, after the first half has filled the caches that do not
+    grow with pages. ``settings`` are ``CHATAPP_*`` variables for the app."""
     w = world(services, label)
     names = [f'm{i}' for i in range(scale.j_memory_people)]
 
@@ -130,7 +138,7 @@ async def page_memory(services: Services, scale: Scale, label: str, decorate: De
         return pairs
 
     pairs = w.seed(make)
-    with running(services, w) as apps:
+    with running(services, w, settings=settings) as apps:
         app = apps[0]
         people = [(Person(app.base_url, name, loopback(i)), peer) for i, pair in enumerate(pairs)
                   for name, peer in ((pair.a, pair.b), (pair.b, pair.a))]
@@ -138,19 +146,21 @@ async def page_memory(services: Services, scale: Scale, label: str, decorate: De
         steps = [half + (len(people) - half) * step // MEMORY_STEPS for step in range(MEMORY_STEPS + 1)]
         samples: list[tuple[int, int]] = []
         try:
-            await _open_chats(people[:half], shown)
+            await _open_chats(people[:half], shown, opened)
             for start, end in itertools.pairwise(steps):
                 await asyncio.sleep(scale.settle_seconds)
                 samples.append((start, app.rss_bytes()))
-                await _open_chats(people[start:end], shown)
+                await _open_chats(people[start:end], shown, opened)
             await asyncio.sleep(scale.settle_seconds)
             samples.append((len(people), app.rss_bytes()))
             pages = [person.tab.page for person, _ in people if person.tab.page]
-            rows = min(page.count(ROW) for page in pages)
-            messages = min(page.count('message') for page in pages)
+            shows: Row = {'memory_rows_min': min(page.count(ROW) for page in pages),
+                          'memory_messages_min': min(page.count('message') for page in pages)}
+            if finish is not None:
+                shows = await finish(people)
         finally:
             await asyncio.gather(*(person.close() for person, _ in people), return_exceptions=True)
-    return {'memory_pages': len(people), 'memory_rows_min': rows, 'memory_messages_min': messages,
+    return {'memory_pages': len(people), **shows,
             'kb_per_page': round(slope(samples) / 1024, 1), 'rss_mb': round(samples[-1][1] / 2**20, 1),
             'rss_steps_mb': [round(rss / 2**20, 1) for _, rss in samples]}
 
@@ -166,14 +176,22 @@ def slope(samples: Sequence[tuple[int, int]]) -> float:
     return sum((pages - mean_x) * (rss - mean_y) for pages, rss in samples) / spread
 
 
-async def _open_chats(people: list[tuple[Person, str]], shown: Callable[[Page], bool]) -> None:
+async def _open_chats(people: list[tuple[Person, str]], shown: Callable[[Page], bool],
+                      opened: Opened | None = None) -> None:
     gate = asyncio.Semaphore(4)
 
     async def open_one(person: Person, peer: str) -> None:
         async with gate:
             await person.open_chat(peer)
-            await person.tab.wait_until(lambda page: page.count(ROW) >= 1 and page.count('message') >= SHOWN
-                                        and shown(page), what='the inbox pane and 50 messages')
+            await whole(person, shown)
+            if opened is not None:
+                await opened(person)
 
     await asyncio.gather(*(open_one(person, peer) for person, peer in people))
 
+
+
+async def whole(person: Person, shown: Callable[[Page], bool] = lambda page: True) -> None:
+    """Wait until the person's chat page shows its inbox pane and 50 messages (and ``shown`` holds)."""
+    await person.tab.wait_until(lambda page: page.count(ROW) >= 1 and page.count('message') >= SHOWN
+                                and shown(page), what='the inbox pane and 50 messages')

@@ -104,6 +104,13 @@ TARGETS: dict[str, Target] = {
                 ('memory_pages', 'memory_rows_min', 'memory_messages_min', 'pictures_per_page',
                  'reactions_per_message', 'kb_per_page', 'rss_mb'),
                 lambda r: r['kb_per_page'] <= 600),
+    'r': Target('j\'s pages of 50 inbox rows and 50 messages, each turned away from once it shows: the app sends it '
+                'to rest (CHATAPP_DORMANT_AFTER_SECONDS=1); then 40 of them looked at again',
+                '<= 150 KiB per page (issue 9); every page rests and comes back with its 50 messages, each once',
+                ('memory_pages', 'resting_pages', 'kb_per_page', 'rss_mb', 'back_pages', 'back_messages_min',
+                 'back_duplicated', 'back_p50_ms', 'back_p99_ms'),
+                lambda r: r['resting_pages'] == r['memory_pages'] and r['back_duplicated'] == 0
+                and r['back_messages_min'] >= 50 and r['kb_per_page'] <= 150 * 1.024),
     't': Target('20 pairs typing in turns at 6 characters a second, messages of 10-80 (60 s of typing a pair); then '
                 'the same pasted',
                 'server CPU per typed message (beyond idle) <= 1.5x per pasted one; 0 lost',

@@ -24,6 +24,7 @@ from bench.load import chatting_pairs, close_all, closed_loop, open_chats, open_
 from bench.measure import Deliveries, latency_figures
 from bench.person import Person
 from bench.pictures import scenario_n
+from bench.resting import scenario_r
 from bench.search import scenario_l
 from bench.setup import Services, World, measured, running, world
 from bench.typist import scenario_t
@@ -303,10 +304,11 @@ Scenario = Callable[[Services, Scale, dict[str, Row]], Awaitable[Row]]
 SCENARIOS: dict[str, Scenario] = {'a': scenario_a, 'b': scenario_b, 'c': scenario_c, 'd': scenario_d,
                                   'e': scenario_e, 'f': scenario_f, 'g': scenario_g, 'h': scenario_h,
                                   'i': scenario_i, 'j': scenario_j, 'k': scenario_k, 't': scenario_t,
-                                  'l': scenario_l, 'm': scenario_m, 'n': scenario_n}
+                                  'l': scenario_l, 'm': scenario_m, 'n': scenario_n,
+                                  'r': scenario_r}
 """Issue 8's benchmarks h, i and j are k, i and j here: this tool's h was issue 7's flood. t: people typing.
 l: issue 10's message search. m: issue 10's uploads beside scenario a (the issue's "k"). n: issue 10's memory per
-page with pictures and reactions (the issue's "m")."""
+page with pictures and reactions (the issue's "m"). r: issue 9's memory of a page once it rests (``pages.dormancy``)."""
 
 
 async def _flood_run(services: Services, scale: Scale, label: str, *, flood: bool) -> Row:

@@ -96,10 +96,11 @@ def _profiled(services: Services, apps: list[AppProcess], name: str) -> Iterator
 
 
 @contextmanager
-def running(services: Services, w: World, count: int = 1, *, default_limits: bool = False) \
-        -> Iterator[list[AppProcess]]:
+def running(services: Services, w: World, count: int = 1, *, default_limits: bool = False,
+            settings: dict[str, str] | None = None) -> Iterator[list[AppProcess]]:
     """``count`` app processes on ``w``'s database; with several, they share one Redis under a fresh prefix. The
-    app's rate limits are lifted (``bench.server.LIFTED_LIMITS``) unless ``default_limits``."""
+    app's rate limits are lifted (``bench.server.LIFTED_LIMITS``) unless ``default_limits``; ``settings`` are more
+    ``CHATAPP_*`` variables."""
     if count > 1 and not services.redis_url:
         raise RuntimeError('several processes need --redis-url')
     prefix = f'chatapp-bench-{uuid.uuid4().hex[:8]}'
@@ -107,6 +108,7 @@ def running(services: Services, w: World, count: int = 1, *, default_limits: boo
     env |= {'CHATAPP_SECRET': w.settings.resolved_secret(), 'CHATAPP_DATABASE_URL': w.settings.resolved_database_url}
     if count > 1:
         env |= {'CHATAPP_REDIS_URL': str(services.redis_url), 'CHATAPP_REDIS_PREFIX': prefix}
+    env |= settings or {}
     apps = [AppProcess(w.settings.data_dir / f'app{i}', env) for i in range(count)]
     try:
         for app in apps:

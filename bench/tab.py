@@ -43,6 +43,8 @@ VISIBILITY = 'chatapp_visibility'
 list is scrolled to the bottom (``pages/chat/attention.py``): what decides that messages count as read."""
 
 _UPDATE_VALUE = re.compile(r'runMethod\((\d+), "updateValue", \[\]\)')
+_REPLACE = re.compile(r'location\.replace\(("(?:[^"\\]|\\.)*")\)')
+"""The app's way of moving a tab without a history entry (``pages.dormancy``): a JSON-encoded path."""
 """What NiceGUI's ``ui.input`` runs after the server set its value (``Input._handle_value_change``)."""
 
 UpdateHook = Callable[[str, Element, float], None]
@@ -354,8 +356,10 @@ class Tab:
             await self._socket.emit('javascript_response', {'request_id': message['request_id'],
                                                             'client_id': self.page.query['client_id'],
                                                             'result': result})
-        if self.looking and f'emitEvent({json.dumps(VISIBILITY)}' in code:
-            await self._raise(VISIBILITY, {'state': 'visible', 'bottom': True})
+        if f'emitEvent({json.dumps(VISIBILITY)}' in code:
+            await self._raise(VISIBILITY, {'state': 'visible', 'bottom': True} if self.looking else {'state': 'hidden'})
+        if replaced := _REPLACE.search(code):
+            self._navigation = asyncio.create_task(self.goto(json.loads(replaced.group(1))))
         for element_id in _UPDATE_VALUE.findall(code):
             await self._echo(element_id)
 
@@ -372,13 +376,19 @@ class Tab:
         await self._notify()
 
     async def _raise(self, kind: str, arg: Any) -> None:
-        """``emitEvent(kind, arg)`` in the browser: the global event reaches the element that listens for it."""
+        """``emitEvent(kind, arg)`` in the browser: the global event reaches every listener for it."""
         if self.page is None:
             return
-        for element_id, element in self.page.elements.items():
-            if any(event['type'] == kind for event in element.get('events', [])):
-                await self.send_event(int(element_id), listener(element, kind), arg)
-                return
+        for element_id, element in list(self.page.elements.items()):
+            for event in element.get('events', []):
+                if event['type'] == kind:
+                    await self.send_event(int(element_id), str(event['listener_id']), arg)
+
+    async def show(self, visible: bool) -> None:
+        """The person turns to this tab or away from it: the browser's ``visibilitychange``, as the page's script
+        reports it."""
+        self.looking = visible
+        await self._raise(VISIBILITY, {'state': 'visible' if visible else 'hidden'})
 
     async def _ack_loop(self) -> None:
         while True:

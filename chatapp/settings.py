@@ -90,6 +90,10 @@ class Settings(BaseSettings):
         10, ge=1, le=1024, description='largest file or picture one upload may carry, in MiB (cut off on the server '
                                        'as the bytes arrive)')
     quota_mb: int = Field(500, ge=1, description="storage one account's files and pictures may take, in MiB")
+    dormant_after_seconds: float = Field(
+        600, ge=0, description='seconds a chat page may stay hidden (another tab, a minimised window) before it rests: '
+                               'the server drops everything it drew and keeps the title count and the toasts; the '
+                               'page is drawn afresh the moment it shows again. 0: pages never rest')
     presence_grace_seconds: float = Field(
         5, ge=0, description='seconds after the last page of a person closes before they show offline (a reload '
                              'within it does not flicker)')

@@ -10,9 +10,9 @@ if TYPE_CHECKING:
 
 def register_all(app: ChatApp) -> None:
     """Register every page of the app for ``app``."""
-    from pages import errors, friends, inbox, login, search, settings, signup, theme
+    from pages import dormancy, errors, friends, inbox, login, search, settings, signup, theme
 
     theme.install()
     errors.install()
-    for module in (login, signup, inbox, friends, settings, search):
+    for module in (login, signup, inbox, friends, settings, search, dormancy):
         module.register(app)

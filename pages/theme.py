@@ -49,6 +49,11 @@ def dark_mode_toggle(*, push_right: bool = False) -> None:
         button.classes('ml-auto')
 
 
+def render_in_stored_mode() -> None:
+    """Render this page in the mode the person chose, for a page without the header's toggle (``/rest``)."""
+    _render_in(bool(app.storage.user.get(DARK, False)))
+
+
 def _icon(dark: bool) -> str:
     return 'light_mode' if dark else 'dark_mode'
 

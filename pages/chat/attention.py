@@ -25,11 +25,15 @@ from nicegui import events, ui
 
 EVENT = 'chatapp_visibility'
 NEAR = 48
-_WATCH = '''
+_LISTEN = '''
   if (!window.chatappVisibility) {
     window.chatappVisibility = true;
     document.addEventListener('visibilitychange', () => emitEvent(__EVENT__, {state: document.visibilityState}));
   }
+'''.replace('__EVENT__', json.dumps(EVENT))
+WATCH_STATE = _LISTEN + f'emitEvent({json.dumps(EVENT)}, {{state: document.visibilityState}});'
+"""The browser reports its visibility now and on every change (for pages without a chat view: ``pages.dormancy``)."""
+_WATCH = _LISTEN + '''
   const divider = document.querySelector('#__LIST__ [data-testid=new-messages]');
   if (divider) divider.scrollIntoView({block: 'start'});
   const scroller = document.getElementById(__SCROLLER__);

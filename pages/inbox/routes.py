@@ -20,6 +20,7 @@ from chatapp.schemas import ChatInfo
 from chatapp.services import conversations
 from pages.admission import build_turn
 from pages.chat.view import ChatView
+from pages.dormancy import Dormancy
 from pages.errors import shows_errors
 from pages.frame import frame
 from pages.hooks import hook
@@ -95,6 +96,11 @@ async def _show(chat: ChatApp, client: Client, path: str, opener: Opener | None,
     notifier = Notifier(chat, identity, looking_at=info.conversation_id if info is not None else None,
                         looking=(lambda: view.attention.looking) if view is not None else None,
                         position=(info.read_seq, info.last_seq) if info is not None else None)
+    if chat.settings.dormant_after_seconds:
+        dormancy = Dormancy(identity, after=chat.settings.dormant_after_seconds, path=path, title=client.title or '',
+                            busy=(lambda: len(view.outbox) > 0) if view is not None else (lambda: False))
+        if view is None:
+            dormancy.watch()  # a chat view's attention asks the browser already
     for listener in (view, inbox, notifier):
         if listener is not None:  # before reading, so no change falls in between
             await chat.hub.attach(identity.user.id, listener, client)

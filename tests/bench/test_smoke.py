@@ -52,6 +52,9 @@ async def test_every_scenario_delivers_each_message_once(tmp_path: Path, redis_u
     busy = rows['j']  # the first page of the inbox; pages with every row of their person and 50 messages
     assert busy['rows_shown'] == 50 and busy['server_open_p99_ms'] is not None, busy
     assert busy['memory_rows_min'] == 2 * SMOKE.j_memory_span and busy['memory_messages_min'] >= 50, busy
+    rested = rows['r']  # every page went to rest, and the ones looked at again came back whole
+    assert rested['resting_pages'] == rested['memory_pages'] == SMOKE.j_memory_people, rested
+    assert rested['back_messages_min'] >= 50 and rested['back_duplicated'] == 0 and rested['back_pages'] > 0, rested
     typed = rows['t']  # people typing: the composer's signal reached the other page; the sockets were counted
     assert typed['typing_signals_per_msg'] >= 1 and typed['typing_lines_shown'] > 0, typed
     assert typed['frame_kinds_per_msg'].get('sent event', 0) >= 2, typed  # the signal and Enter, per message

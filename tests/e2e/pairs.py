@@ -27,15 +27,16 @@ class Pair:
 
 
 @contextmanager
-def chatting_pair(root: Path, new_browser: BrowserFactory) -> Iterator[Pair]:
-    """The app on a SQLite database under ``root``, the two people made through the services, then signed in."""
+def chatting_pair(root: Path, new_browser: BrowserFactory, settings: dict[str, str] | None = None) -> Iterator[Pair]:
+    """The app on a SQLite database under ``root`` (with more ``CHATAPP_*`` ``settings``), the two people made
+    through the services, then signed in."""
     database_url = f"sqlite:///{root / 'server' / 'chatapp.db'}"
     (root / 'server').mkdir()
     services = make_runner(make_settings(root / 'services', database_url), MemoryBroker())
     try:
         make_friends(services, make_user(services, 'alice', display_name='Alice'),
                      make_user(services, 'bob', display_name='Bob'))
-        app = AppProcess(root / 'server', app_env(database_url=database_url, secret=random_secret()))
+        app = AppProcess(root / 'server', app_env(database_url=database_url, secret=random_secret()) | (settings or {}))
         with running_apps(app):
             alice, bob = new_browser(), new_browser()
             for driver, name, peer in ((alice, 'alice', 'bob'), (bob, 'bob', 'alice')):
