@@ -32,7 +32,7 @@ from urllib.parse import quote
 from nicegui import Client, events, ui
 
 from chatapp.app import ChatApp
-from pages.chat.attention import EVENT, WATCH_STATE
+from pages.chat.attention import EVENT, WATCH_STATE, visibility_args
 from pages.hooks import hook
 from pages.identity import Identity, anonymous_redirect, require_identity
 from pages.inbox.notifier import Notifier
@@ -50,10 +50,9 @@ _GO = 'location.replace(__PATH__)'
 
 
 def visibility(args: Any) -> str | None:
-    """``'visible'`` or ``'hidden'`` from the browser's visibility event (``{state, …}``), else None."""
-    args = args[0] if isinstance(args, list) and len(args) == 1 else args
-    state = args.get('state') if isinstance(args, dict) else None
-    return state if state in {'visible', 'hidden'} else None
+    """``'visible'`` or ``'hidden'`` from the browser's visibility event, else None."""
+    event = visibility_args(args)
+    return event['state'] if event is not None else None
 
 
 def go(client: Client, path: str) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 from nicegui import events, ui
 
@@ -54,6 +55,12 @@ _SCROLL = '''(e) => {
 }'''
 
 
+def visibility_args(args: Any) -> dict[str, Any] | None:
+    """The browser's visibility event, ``{state: 'visible' | 'hidden', …}``, or None for anything of another shape."""
+    args = args[0] if isinstance(args, list) and len(args) == 1 else args
+    return args if isinstance(args, dict) and args.get('state') in {'visible', 'hidden'} else None
+
+
 class Attention:
     """Tracks visibility and the scroller's bottom; calls ``on_looking`` whenever the person may have read more."""
 
@@ -85,8 +92,8 @@ class Attention:
 
     def _visibility(self, event: events.GenericEventArguments) -> None:
         """``{state, bottom?}`` from the browser; anything of another shape is ignored."""
-        args = event.args[0] if isinstance(event.args, list) and len(event.args) == 1 else event.args
-        if isinstance(args, dict) and args.get('state') in {'visible', 'hidden'}:
+        args = visibility_args(event.args)
+        if args is not None:
             bottom = args.get('bottom')
             self._set(visible=args['state'] == 'visible', at_bottom=bottom if isinstance(bottom, bool) else None)
 
