@@ -44,7 +44,7 @@ async def _turn_away(person: Person) -> None:
 
 
 async def _come_back(people: list[tuple[Person, str]]) -> Row:
-    resting = sum(1 for person, _ in people if person.tab.path == '/rest')
+    resting = sum(1 for person, _ in people if person.tab.path.startswith('/rest?'))
     sample = people[::max(1, len(people) // BACK)][:BACK]
     times: list[float] = []
 
