@@ -111,6 +111,10 @@ TARGETS: dict[str, Target] = {
                  'back_duplicated', 'back_p50_ms', 'back_p99_ms'),
                 lambda r: r['resting_pages'] == r['memory_pages'] and r['back_duplicated'] == 0
                 and r['back_messages_min'] >= 50 and r['kb_per_page'] <= 150 * 1.024),
+    'v': Target('new browsers, 4 at a time, each loading /login and the NiceGUI files it names',
+                'none (issue 9 item 4: what a first page load costs beyond its HTML)',
+                ('visits', 'requests_per_visit', 'server_cpu_ms_per_visit', 'visit_p50_ms', 'visit_p99_ms'),
+                lambda r: None),
     't': Target('20 pairs typing in turns at 6 characters a second, messages of 10-80 (60 s of typing a pair); then '
                 'the same pasted',
                 'server CPU per typed message (beyond idle) <= 1.5x per pasted one; 0 lost',

@@ -17,6 +17,7 @@ from typing import Any
 
 from bench import seed
 from bench.churn import scenario_i
+from bench.first_visit import scenario_v
 from bench.flood import flooder as flood_client
 from bench.group_chat import scenario_k
 from bench.inbox import scenario_j
@@ -77,6 +78,8 @@ class Scale:
     j_memory_people: int = 200
     j_memory_span: int = 25
     """Each person of the memory half of j has ``2 * j_memory_span`` conversations (50 inbox rows)."""
+    v_visits: int = 100
+    """First visits of new browsers in scenario v."""
     t_pairs: int = 20
     t_seconds: float = 60
     t_cps: float = 6
@@ -101,7 +104,7 @@ SMOKE = Scale(a_messages=10, warmup_messages=2, b_pairs=2, b_rate=20, b_seconds=
               i_churn_lead_seconds=1, j_conversations=55, j_groups=3, j_repeats=2, j_memory_people=6,
               j_memory_span=2, t_pairs=2, t_seconds=3, t_cps=40, t_idle_seconds=0.5,
               l_messages=3000, l_conversations=60, l_people=40, l_hubs=3, l_directs_per_hub=4, l_searches=20,
-              m_upload_bytes=200_000, m_uploads_per_second=4)
+              m_upload_bytes=200_000, m_uploads_per_second=4, v_visits=3)
 
 
 async def scenario_a(services: Services, scale: Scale, earlier: dict[str, Row]) -> Row:
@@ -305,10 +308,11 @@ SCENARIOS: dict[str, Scenario] = {'a': scenario_a, 'b': scenario_b, 'c': scenari
                                   'e': scenario_e, 'f': scenario_f, 'g': scenario_g, 'h': scenario_h,
                                   'i': scenario_i, 'j': scenario_j, 'k': scenario_k, 't': scenario_t,
                                   'l': scenario_l, 'm': scenario_m, 'n': scenario_n,
-                                  'r': scenario_r}
+                                  'r': scenario_r, 'v': scenario_v}
 """Issue 8's benchmarks h, i and j are k, i and j here: this tool's h was issue 7's flood. t: people typing.
 l: issue 10's message search. m: issue 10's uploads beside scenario a (the issue's "k"). n: issue 10's memory per
-page with pictures and reactions (the issue's "m"). r: issue 9's memory of a page once it rests (``pages.dormancy``)."""
+page with pictures and reactions (the issue's "m"). r: issue 9's memory of a page once it rests
+(``pages.dormancy``). v: a new browser's first visit, NiceGUI's files included."""
 
 
 async def _flood_run(services: Services, scale: Scale, label: str, *, flood: bool) -> Row:

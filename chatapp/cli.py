@@ -15,7 +15,7 @@ import textwrap
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
 from pydantic import ValidationError
 
@@ -44,7 +44,7 @@ def run_cli(argv: list[str] | None = None) -> None:
     from nicegui import Client, app, ui
     from sqlalchemy.exc import OperationalError
 
-    from chatapp import collector
+    from chatapp import assets, collector
     from chatapp.app import create_app
     from pages import release
 
@@ -75,6 +75,7 @@ def run_cli(argv: list[str] | None = None) -> None:
             show_welcome_message=False,  # we print our own line, once the socket listens
             reconnect_timeout=RECONNECT_TIMEOUT,
             timeout_graceful_shutdown=DRAIN_SECONDS,  # passed on to uvicorn; without it, a stop waits for every request
+            gzip_middleware_factory=cast(Any, assets.compressed_and_cached),  # NiceGUI's files compressed once
             # Behind HTTPS the session cookie must never travel over plain HTTP.
             session_middleware_kwargs={'https_only': (settings.public_origin or '').startswith('https://')},
         )

@@ -55,6 +55,8 @@ async def test_every_scenario_delivers_each_message_once(tmp_path: Path, redis_u
     rested = rows['r']  # every page went to rest, and the ones looked at again came back whole
     assert rested['resting_pages'] == rested['memory_pages'] == SMOKE.j_memory_people, rested
     assert rested['back_messages_min'] >= 50 and rested['back_duplicated'] == 0 and rested['back_pages'] > 0, rested
+    visited = rows['v']  # new browsers fetched the page and every NiceGUI file it names
+    assert visited['visits'] == SMOKE.v_visits and visited['requests_per_visit'] > 5, visited
     typed = rows['t']  # people typing: the composer's signal reached the other page; the sockets were counted
     assert typed['typing_signals_per_msg'] >= 1 and typed['typing_lines_shown'] > 0, typed
     assert typed['frame_kinds_per_msg'].get('sent event', 0) >= 2, typed  # the signal and Enter, per message

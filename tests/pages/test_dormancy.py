@@ -5,17 +5,20 @@ browser's ``location.replace`` is recorded here and the next page opened by the 
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
+import threading
 from types import ModuleType
+from typing import Any
 
 import pytest
 from nicegui import Client, ui
 from nicegui.testing import User
 
 from chatapp.app import ChatApp
-from chatapp.services import conversations
+from chatapp.services import conversations, sessions
 from tests.factories import make_user, open_chat, say
-from tests.pages.helpers import look_at, message_texts, signed_in, wait_for_message
+from tests.pages.helpers import look_at, message_texts, send, signed_in, wait_for_message
 from tests.pages.test_notifications import title_becomes, toasts_become
 
 AFTER = 0.2
@@ -103,6 +106,39 @@ async def test_a_page_with_a_dialog_open_rests_only_once_it_is_closed(
         if isinstance(element, ui.dialog):
             element.close()
     assert await sent_to(trips, 1) == ['/rest?next=%2F']
+
+
+async def test_a_page_with_a_send_on_its_way_rests_once_it_is_stored(
+        user: User, chat: ChatApp, trips: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dormancy(), 'RETRY_SECONDS', AFTER)
+    alice, bob = make_user(chat.run, 'alice'), make_user(chat.run, 'bob')
+    open_chat(chat.run, alice, bob)
+    await signed_in(user, 'alice', '/chat/bob')
+    stored = threading.Event()
+    real = conversations.send_message
+
+    @functools.wraps(real)
+    def held(*args: Any, **kwargs: Any) -> Any:
+        stored.wait(timeout=10)  # on the service thread: the database is slow today
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(conversations, 'send_message', held)
+    await send(user, 'on its way')
+    look_at(user, visible=False)
+    await asyncio.sleep(AFTER * 3)
+    assert trips == []  # the page itself keeps the send until it is stored
+    stored.set()
+    await wait_for_message(user, 'on its way')
+    assert await sent_to(trips, 1) == ['/rest?next=%2Fchat%2Fbob']
+
+
+async def test_a_resting_tab_is_signed_out_with_its_account(user: User, chat: ChatApp, trips: list[str]) -> None:
+    alice = make_user(chat.run, 'alice')
+    await signed_in(user, 'alice', '/')
+    await user.open('/rest?next=%2F')
+    await user.should_see(marker='resting')
+    await chat.run(sessions.sign_out_everywhere, actor_id=alice.id)
+    await user.should_see(marker='login-username')
 
 
 @pytest.mark.parametrize('query', ['', '?next=https%3A%2F%2Fevil.example', '?next=%2F%2Fevil.example'])
