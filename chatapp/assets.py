@@ -71,7 +71,8 @@ class AssetCache:
         kept = self._kept.get(key)
         if kept is not None:
             self.hits += 1
-            await send({'type': 'http.response.start', 'status': 200, 'headers': kept.headers})
+            # A copy each time: the middlewares outside add to the list they get (the session cookie, caching).
+            await send({'type': 'http.response.start', 'status': 200, 'headers': list(kept.headers)})
             await send({'type': 'http.response.body', 'body': kept.body})
             return
         await self.app(scope, receive, self._keeping(key, send))

@@ -65,6 +65,25 @@ def test_a_versioned_file_is_served_from_memory_after_its_first_response() -> No
     assert again[1][b'content-length'] == b'13' and again[1][b'content-type'] == b'text/javascript'
 
 
+def test_what_outer_middlewares_add_to_one_response_is_not_kept() -> None:
+    cache = AssetCache(Files())
+    fetch(cache)
+    messages: list[Message] = []
+
+    async def outer_send(message: Message) -> None:  # as the session middleware outside adds its cookie
+        if message['type'] == 'http.response.start':
+            message['headers'].append((b'set-cookie', b'session=someone'))
+        messages.append(message)
+
+    async def receive() -> Message:
+        return {'type': 'http.request', 'body': b'', 'more_body': False}
+
+    scope: dict[str, Any] = {'type': 'http', 'method': 'GET', 'path': SCRIPT, 'query_string': b'',
+                             'headers': [(b'accept-encoding', b'gzip')]}
+    asyncio.run(cache(scope, receive, outer_send))
+    assert b'set-cookie' not in fetch(cache)[1]
+
+
 def test_compressed_and_plain_are_kept_apart() -> None:
     files = Files()
     cache = AssetCache(files)

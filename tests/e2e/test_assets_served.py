@@ -23,6 +23,7 @@ def get(url: str, *, compressed: bool, cookie: str = '') -> tuple[dict[str, str]
         headers['Cookie'] = cookie
     request = urllib.request.Request(url, headers=headers)  # noqa: S310  (our own http URL)
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        assert len(response.headers.get_all('set-cookie') or []) <= 1  # at most the browser's own
         return {name.lower(): value for name, value in response.headers.items()}, response.read()
 
 
