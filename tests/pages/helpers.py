@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import re
+import threading
 import uuid
 from collections.abc import Callable
+from typing import Any
 
+import pytest
 from nicegui import background_tasks, ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
+from chatapp.services import conversations
 from pages.chat.attention import EVENT as VISIBILITY_EVENT
 from pages.chat.bubble import Block
 from tests.factories import PASSWORD
@@ -60,6 +65,21 @@ async def send(user: User, text: str, *, txn: str | None = None) -> str:
     txn = txn or new_txn()
     user.find(marker='message-input').trigger('keydown.enter', {'text': text, 'txn': txn})
     return txn
+
+
+def hold_sends(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """From now on every ``send_message`` waits on its service thread (the database is slow today) until the
+    returned event is set."""
+    stored = threading.Event()
+    real = conversations.send_message
+
+    @functools.wraps(real)
+    def held(*args: Any, **kwargs: Any) -> Any:
+        stored.wait(timeout=10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(conversations, 'send_message', held)
+    return stored
 
 
 def new_txn() -> str:

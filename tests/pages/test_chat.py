@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import html
 import re
-import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,7 +26,7 @@ from pages.chat.view import MAX_UNSENT
 from pages.chat.window import MAX_SHOWN
 from pages.timezone import ASK_BROWSER, stamp
 from tests.factories import make_friends, make_user
-from tests.pages.helpers import list_texts, message_texts, send, signed_in, wait_for_message
+from tests.pages.helpers import hold_sends, list_texts, message_texts, send, signed_in, wait_for_message
 
 
 async def _pair(chat: ChatApp) -> tuple[UserPublic, UserPublic]:
@@ -374,15 +371,7 @@ async def test_a_slow_send_shows_as_sending_until_it_is_stored(user: User, chat:
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     await _pair(chat)
     await signed_in(user, 'alice', '/chat/bob')
-    stored = threading.Event()
-    real = conversations.send_message
-
-    @functools.wraps(real)
-    def held(*args: Any, **kwargs: Any) -> Any:
-        stored.wait(timeout=10)  # on the service thread: the database is slow today
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(conversations, 'send_message', held)
+    stored = hold_sends(monkeypatch)
     await send(user, 'slow <b>one</b>')
     await user.should_see('Sending…', retries=20)
     assert 'slow &lt;b&gt;one&lt;/b&gt;' in user.find(marker='pending-sending-list').elements.pop().content  # escaped

@@ -5,11 +5,8 @@ browser's ``location.replace`` is recorded here and the next page opened by the 
 from __future__ import annotations
 
 import asyncio
-import functools
 import sys
-import threading
 from types import ModuleType
-from typing import Any
 
 import pytest
 from nicegui import Client, ui
@@ -18,7 +15,7 @@ from nicegui.testing import User
 from chatapp.app import ChatApp
 from chatapp.services import conversations, sessions
 from tests.factories import make_user, open_chat, say
-from tests.pages.helpers import look_at, message_texts, send, signed_in, wait_for_message
+from tests.pages.helpers import hold_sends, look_at, message_texts, send, signed_in, wait_for_message
 from tests.pages.test_notifications import title_becomes, toasts_become
 
 AFTER = 0.2
@@ -114,15 +111,7 @@ async def test_a_page_with_a_send_on_its_way_rests_once_it_is_stored(
     alice, bob = make_user(chat.run, 'alice'), make_user(chat.run, 'bob')
     open_chat(chat.run, alice, bob)
     await signed_in(user, 'alice', '/chat/bob')
-    stored = threading.Event()
-    real = conversations.send_message
-
-    @functools.wraps(real)
-    def held(*args: Any, **kwargs: Any) -> Any:
-        stored.wait(timeout=10)  # on the service thread: the database is slow today
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(conversations, 'send_message', held)
+    stored = hold_sends(monkeypatch)
     await send(user, 'on its way')
     look_at(user, visible=False)
     await asyncio.sleep(AFTER * 3)
