@@ -47,21 +47,17 @@ async def _come_back(people: list[tuple[Person, str]]) -> Row:
     resting = sum(1 for person, _ in people if person.tab.path.startswith('/rest?'))
     sample = people[::max(1, len(people) // BACK)][:BACK]
     times: list[float] = []
-
-    async def back(person: Person, peer: str) -> None:
-        started = time.perf_counter()
-        await person.tab.show(True)
-        await person.tab.wait_until(lambda page: page.path == f'/chat/{peer}', what=f'the chat with {peer}')
-        await whole(person)
-        times.append((time.perf_counter() - started) * 1000)
-
     gate = asyncio.Semaphore(4)
 
-    async def gated(person: Person, peer: str) -> None:
+    async def back(person: Person, peer: str) -> None:
         async with gate:
-            await back(person, peer)
+            started = time.perf_counter()
+            await person.tab.show(True)
+            await person.tab.wait_until(lambda page: page.path == f'/chat/{peer}', what=f'the chat with {peer}')
+            await whole(person)
+            times.append((time.perf_counter() - started) * 1000)
 
-    await asyncio.gather(*(gated(person, peer) for person, peer in sample))
+    await asyncio.gather(*(back(person, peer) for person, peer in sample))
     pages = [person.tab.page for person, _ in sample if person.tab.page]
     return {'resting_pages': resting, 'back_pages': len(times),
             'back_messages_min': min(page.count('message') for page in pages),

@@ -75,6 +75,8 @@ class Dormancy:
         self.resting = False
         self._timer: asyncio.TimerHandle | None = None
         ui.on(EVENT, self._changed)
+        # A hidden tab that is closed must not leave a timer behind: ``pages.release`` frees no page with one pending.
+        self.client.on_delete(self._disarm)
 
     def watch(self) -> None:
         """Ask the browser for its visibility, now and on every change. A chat view's ``Attention`` asks already;
@@ -85,13 +87,17 @@ class Dormancy:
         state = visibility(event.args)
         if state == 'hidden':
             self._arm(self.after)
-        elif state == 'visible' and self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        elif state == 'visible':
+            self._disarm()
 
     def _arm(self, delay: float) -> None:
         if self._timer is None and not self.resting:
             self._timer = asyncio.get_running_loop().call_later(delay, self._due)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _due(self) -> None:
         self._timer = None

@@ -14,6 +14,7 @@ from nicegui.testing import User
 
 from chatapp.app import ChatApp
 from chatapp.services import conversations, sessions
+from pages import release
 from tests.factories import make_user, open_chat, say
 from tests.pages.helpers import hold_sends, look_at, message_texts, send, signed_in, wait_for_message
 from tests.pages.test_notifications import title_becomes, toasts_become
@@ -86,6 +87,22 @@ async def test_a_page_shown_again_in_time_does_not_rest(user: User, chat: ChatAp
     assert trips == []
     look_at(user, visible=False)  # the inbox alone rests too
     assert await sent_to(trips, 1) == ['/rest?next=%2F']
+
+
+async def test_a_hidden_page_that_closes_leaves_no_timer_for_its_release(
+        user: User, chat: ChatApp, trips: list[str]) -> None:
+    make_user(chat.run, 'alice')
+    await signed_in(user, 'alice', '/')
+    look_at(user, visible=False)
+    client = user.client
+    assert client is not None
+    restings = [listener.handler.__self__ for listener in client.layout._event_listeners.values()
+                if isinstance(getattr(listener.handler, '__self__', None), dormancy().Dormancy)]
+    assert len(restings) == 1
+    assert release._walk(restings)[1]  # armed: a pending timer holds the page
+    client.delete()
+    assert not release._walk(restings)[1]  # closed: nothing left to hold it
+    assert trips == []
 
 
 async def test_a_page_with_a_dialog_open_rests_only_once_it_is_closed(
