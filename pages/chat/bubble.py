@@ -11,6 +11,7 @@ simply redraws the block and the previous message loses its time. DOMPurify sani
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -142,10 +143,32 @@ class Block(Html):
         super().__init__('', sanitize=trusted)
         self.messages = [Shown.of(message) for message in messages]
         self._classes.append('bubble-block')
+        self._ends = array('I')
+        """Where each drawn message's HTML ends in ``content``. A message that joins the live block changes the looks
+        of only itself and the message before it (which loses its time), so a redraw keeps the HTML before those
+        two instead of painting the whole block again (scenario c, docs/benchmarks.md)."""
 
-    def show(self, looks: Sequence[Look]) -> None:
-        """Draw ``looks`` (one per message); nothing is sent when the block looks the same."""
-        content = ''.join(_html(look) for look in looks)
+    @property
+    def drawn(self) -> int:
+        """How many messages ``content`` shows (``show`` may start from any of them, or from the next)."""
+        return len(self._ends)
+
+    def show(self, looks: Sequence[Look], *, start: int = 0) -> None:
+        """Draw ``looks``, one per message from message ``start`` on; the HTML of the messages before ``start`` is kept
+        as drawn. Nothing is sent when the block looks the same."""
+        if not 0 <= start <= len(self._ends):
+            raise ValueError(f'cannot draw from message {start} of a block that shows {len(self._ends)}')
+        kept = self._ends[start - 1] if start else 0
+        ends = self._ends[:start]
+        parts = [self.content[:kept]]
+        end = kept
+        for look in looks:
+            part = _html(look)
+            end += len(part)
+            ends.append(end)
+            parts.append(part)
+        content = ''.join(parts)
+        self._ends = ends
         if content != self.content:
             self.content = content
 

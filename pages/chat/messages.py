@@ -3,8 +3,10 @@
 Whether a message shows its sender's name or its time depends on its neighbours, which may sit in the next block
 (a message that arrives live starts a new block when the last one is full, a page of history lands before the first
 block). So drawing is deferred: the window's operations only mark the blocks whose looks may have changed (the block
-itself and its neighbours), and ``flush`` draws each of them once after the operation. A block draws nothing when it
-looks the same, so a neighbour that did not change sends nothing to the browser.
+itself and its neighbours), and ``flush`` draws each of them once after the operation, from the first message whose
+look may have changed: a live message changes the looks of only itself and the one before it, and the block keeps the
+HTML of the rest. A block draws nothing when it looks the same, so a neighbour that did not change sends nothing to
+the browser.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ class MessageList:
         self.element = hook(ui.column(), 'message-list').classes('w-full gap-1 px-3 pb-2')
         self._on_action = on_action
         self.element.on('click', self._clicked, js_handler=_CLICK)
-        self._dirty: dict[int, Block] = {}
+        self._dirty: dict[int, tuple[Block, int]] = {}
+        """Blocks to draw again at the next ``flush``, each from the first message whose look may have changed."""
 
     def _clicked(self, event: events.GenericEventArguments) -> None:
         """A click from the browser, checked: any socket may send anything here."""
@@ -69,8 +72,10 @@ class MessageList:
         return block
 
     def extend(self, block: Block, message: MessageData) -> None:
-        block.messages.append(Shown.of(message))  # only the last block grows: no neighbour looks at its end
-        self._dirty[block.id] = block
+        """Only the last block grows, so no neighbour looks at its end; in it, the message before the new one may
+        lose its time (the new one continues its run), and the rest look the same."""
+        block.messages.append(Shown.of(message))
+        self._mark_from(block, len(block.messages) - 2)
 
     def remove(self, block: Block) -> None:
         self._mark(block, before=True, after=True)
@@ -86,15 +91,23 @@ class MessageList:
         dirty, self._dirty = self._dirty, {}
         blocks = self.blocks()
         for index, block in enumerate(blocks):
-            if block.id in dirty:
-                before = blocks[index - 1].messages[-1] if index > 0 else None
-                after = blocks[index + 1].messages[0] if index + 1 < len(blocks) else None
-                block.show(self.painter.looks(block.messages, before=before, after=after))
+            marked = dirty.get(block.id)
+            if marked is None:
+                continue
+            start = min(marked[1], block.drawn)
+            messages = block.messages
+            after = blocks[index + 1].messages[0] if index + 1 < len(blocks) else None
+            if start:
+                looks = self.painter.looks(messages[start:], before=messages[start - 1], after=after)
+            else:
+                looks = self.painter.looks(messages, before=blocks[index - 1].messages[-1] if index else None,
+                                           after=after)
+            block.show(looks, start=start)
 
     def redraw(self) -> None:
         """Draw every block again (names changed)."""
         for block in self.blocks():
-            self._dirty[block.id] = block
+            self._mark_from(block, 0)
         self.flush()
 
     def redraw_person(self, user_id: int) -> None:
@@ -103,7 +116,7 @@ class MessageList:
         for block in self.blocks():
             if any(message.sender_id == user_id or (message.reply is not None and message.reply.sender_id == user_id)
                    or any(user_id in user_ids for _, user_ids in message.reactions) for message in block.messages):
-                self._dirty[block.id] = block
+                self._mark_from(block, 0)
         self.flush()
 
     def set_receipt(self, line: ReceiptLine | None) -> None:
@@ -114,10 +127,12 @@ class MessageList:
         self._mark_seqs({item.seq for item in (old, line) if item is not None})
 
     def _mark_seqs(self, seqs: set[int]) -> None:
-        """Draw again the blocks that show any of ``seqs``."""
+        """Draw again the messages ``seqs`` (and what follows them in their blocks)."""
         for block in self.blocks():
-            if any(message.seq in seqs for message in block.messages):
-                self._dirty[block.id] = block
+            for index, message in enumerate(block.messages):
+                if message.seq in seqs:
+                    self._mark_from(block, index)
+                    break
         self.flush()
 
     def find(self, seq: int) -> Shown | None:
@@ -141,7 +156,7 @@ class MessageList:
                     block.messages[index] = dataclasses.replace(shown, reply=quoted)
                 else:
                     continue
-                self._dirty[block.id] = block
+                self._mark_from(block, index)  # a change keeps its sender, kind and time: its neighbours look the same
                 changed = True
         self.flush()
         return changed
@@ -160,10 +175,16 @@ class MessageList:
         """Mark ``block`` and the chosen neighbours to be drawn."""
         blocks = self.blocks()
         index = blocks.index(block)
-        chosen = [block]
+        self._mark_from(block, 0)
         if before and index > 0:
-            chosen.append(blocks[index - 1])
+            previous = blocks[index - 1]
+            self._mark_from(previous, len(previous.messages) - 1)  # its last message may gain or lose its time
         if after and index + 1 < len(blocks):
-            chosen.append(blocks[index + 1])
-        for each in chosen:
-            self._dirty[each.id] = each
+            self._mark_from(blocks[index + 1], 0)  # its first message may gain or lose its name
+
+    def _mark_from(self, block: Block, index: int) -> None:
+        """Draw ``block`` again at the next ``flush``, from message ``index`` on (with what was marked before)."""
+        index = max(index, 0)
+        marked = self._dirty.get(block.id)
+        if marked is None or index < marked[1]:
+            self._dirty[block.id] = (block, index)
