@@ -9,7 +9,10 @@ Two things in Python's sqlite3 driver get in the way of a multi-threaded server,
   tries, and a reader that later writes can fail at once with 'database is locked'. Instead each transaction takes a
   process-wide lock, then ``BEGIN IMMEDIATE``: threads of this process queue on the lock and are woken the moment
   it is free, nobody ever has to upgrade a read to a write, and SQLite's own locking only arbitrates between
-  processes. Transactions are short (no hashing or network inside them), so taking them in turn costs little.
+  processes. Transactions are short (no hashing or network inside them), so taking them in turn costs little. The
+  service runner sends its writers to one thread of their own (``chatapp.services.tx``), so the lock is mostly
+  uncontended: a woken waiter must still win the GIL back before it can use the turn, and that hand-over cost more
+  than the transactions themselves.
 
 A service marked ``reads_only`` (``chatapp.services.tx``) runs on connections carrying the ``READS_ONLY``
 execution option and begins a plain (deferred) transaction without the turn: in WAL mode a reader sees one
@@ -46,7 +49,8 @@ def make_sqlite_engine(url: URL, *, pool_size: int) -> Engine:
     if url.database and url.database != ':memory:':
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     connection_class = type('SerializedConnection', (SerializedConnection,), {'turn': threading.Lock()})
-    engine = create_engine(url, pool_size=pool_size, max_overflow=4, hide_parameters=True,  # see chatapp.db
+    # one more overflow than PostgreSQL's: the service runner's writer thread (chatapp.services.tx) holds one too
+    engine = create_engine(url, pool_size=pool_size, max_overflow=5, hide_parameters=True,  # see chatapp.db
                            connect_args={'check_same_thread': False, 'timeout': LOCK_TIMEOUT,
                                          'factory': connection_class})
     event.listen(engine, 'connect', _configure)

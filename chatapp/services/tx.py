@@ -3,7 +3,9 @@
 A service function is plain synchronous code ``fn(tx, *, actor_id, ...)``. It validates, reads and writes through
 ``tx.session`` and records events with ``tx.emit``. ``ServiceRunner`` runs it on a worker thread (the event loop never
 waits for the database or for password hashing), commits, and only after the commit publishes the events: a message
-that anyone hears about is already stored.
+that anyone hears about is already stored. Which thread: functions that hash passwords have their own; on SQLite,
+functions that write share one (``ServiceRunner._writing``); the rest, and every function on PostgreSQL, share
+sixteen.
 """
 
 from __future__ import annotations
@@ -112,6 +114,15 @@ class ServiceRunner:
         self._hashing = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix='chatapp-hashing')
         """For functions marked ``hashes_passwords``: logins queue here, never in front of everyone's messages."""
         self._republishing: set[asyncio.Task[None]] = set()
+        self._writing = ThreadPoolExecutor(max_workers=1, thread_name_prefix='chatapp-writer') \
+            if engine.dialect.name == 'sqlite' else self._executor
+        """Where functions that write run. On SQLite one write transaction runs at a time anyway (the write turn,
+        ``chatapp.sqlite``), so they get one thread that takes them one after the other. On sixteen threads each
+        waited on the turn, and every hand-over of the turn woke a thread that then had to win the GIL back from
+        the busy event loop before the turn was of use to anyone (up to the 5 ms switch interval): in scenario c the
+        sends waited 37 ms (p50) for a turn held 1.2 ms on average; on one thread the next send starts at once
+        (docs/benchmarks.md). Readers keep the sixteen threads, and PostgreSQL, where writers do not exclude each
+        other, keeps them for everything."""
 
     async def __call__(self, fn: Callable[Concatenate[Tx, P], R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         if self.limits is not None and (rule := rule_of(fn)) is not None:
@@ -119,7 +130,7 @@ class ServiceRunner:
             await self.limits.check(rule, actor_id=actor_id if isinstance(actor_id, int) else None,
                                     address=client_address.get())
         loop = asyncio.get_running_loop()
-        executor = self._hashing if hashes(fn) else self._executor
+        executor = self._hashing if hashes(fn) else self._executor if reads(fn) else self._writing
         result, events = await loop.run_in_executor(executor, partial(self.run_sync, fn, *args, **kwargs))
         for event in events:
             try:
@@ -180,6 +191,7 @@ class ServiceRunner:
         for task in self._republishing:
             task.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._writing.shutdown(wait=False, cancel_futures=True)
         self._hashing.shutdown(wait=False, cancel_futures=True)
 
     async def close_limits(self) -> None:
