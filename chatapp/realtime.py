@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from nicegui import Client
 
 from chatapp.broker import Broker
-from chatapp.events import Event
+from chatapp.events import Event, MessagePosted
 
 if TYPE_CHECKING:
     from chatapp.presence import PresenceTracker
@@ -72,8 +72,14 @@ class Hub:
         return sum(len(views) for views in self._views.values())
 
     async def dispatch(self, event: Event) -> None:
-        """Hand ``event`` to each attached view of each recipient; one failing view does not stop the others."""
-        for user_id in event.recipients:
+        """Hand ``event`` to each attached view of each recipient; one failing view does not stop the others.
+
+        A message goes to its sender's own views last: the others are waiting for it, while the sender's page has
+        already shown it as sent; every view's work ahead of the receivers' is time the message takes to arrive."""
+        recipients = event.recipients
+        if isinstance(event, MessagePosted) and (sender := event.message.sender_id) in recipients:
+            recipients = (*(user_id for user_id in recipients if user_id != sender), sender)
+        for user_id in recipients:
             for view in list(self._views.get(user_id, ())):
                 try:
                     await view.handle(event)

@@ -143,7 +143,9 @@ class SendingView(SignedInView):
                 self._forget_pending(pending.txn)
                 if not self.window.live:
                     await self.jump_to_latest()
-                self._take(message)
+                else:
+                    await asyncio.sleep(0)  # the broker's delivery to the other members' pages goes first
+                self._take(message)  # usually a duplicate by now: the delivery to my own views drew it
                 return
             if message.code == conversations.NOT_AVAILABLE_CODE:
                 self.close(None)
