@@ -96,13 +96,12 @@ class MessageList:
                 continue
             start = min(marked[1], block.drawn)
             messages = block.messages
-            after = blocks[index + 1].messages[0] if index + 1 < len(blocks) else None
             if start:
-                looks = self.painter.looks(messages[start:], before=messages[start - 1], after=after)
+                before: Shown | None = messages[start - 1]
             else:
-                looks = self.painter.looks(messages, before=blocks[index - 1].messages[-1] if index else None,
-                                           after=after)
-            block.show(looks, start=start)
+                before = blocks[index - 1].messages[-1] if index else None
+            after = blocks[index + 1].messages[0] if index + 1 < len(blocks) else None
+            block.show(self.painter.looks(messages[start:], before=before, after=after), start=start)
 
     def redraw(self) -> None:
         """Draw every block again (names changed)."""

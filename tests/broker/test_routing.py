@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import redis.asyncio
 
+from chatapp.broker import MemoryBroker
 from chatapp.broker.redis import RedisBroker
 from chatapp.events import Event, Typing
 from chatapp.realtime import Hub
@@ -186,6 +187,30 @@ async def test_a_lost_route_makes_the_views_of_that_person_catch_up(make_broker:
     await asyncio.wait_for(views[1].resynced.wait(), WAIT)
     assert (views[1].resyncs, views[2].resyncs) == (1, 0)
     assert await admin.zscore(broker.routes.key(1), broker.process) is not None  # and the route is back
+
+
+async def test_a_message_reaches_its_senders_own_views_last() -> None:
+    """The other members are the ones waiting for it; the sender's page has shown it as sent already."""
+    hub = Hub(MemoryBroker())
+    order: list[int] = []
+    for user_id in (1, 2, 3):
+        await hub.attach(user_id, OrderView(user_id, order), FakeClient())  # type: ignore[arg-type]
+    await hub.dispatch(message(1, recipients=(1, 2, 3)))  # sent by 1
+    assert order == [2, 3, 1]
+    order.clear()
+    await hub.dispatch(Typing(recipients=(1, 2, 3), conversation_id=1, user_id=1, name='one', active=True))
+    assert order == [1, 2, 3]  # other events keep their recipients' order
+
+
+class OrderView:
+    def __init__(self, user_id: int, order: list[int]) -> None:
+        self.user_id, self.order = user_id, order
+
+    async def handle(self, event: Event) -> None:
+        self.order.append(self.user_id)
+
+    async def resync(self) -> None:
+        """Never needed here."""
 
 
 class QuietView:
