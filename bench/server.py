@@ -89,11 +89,13 @@ class AppProcess:
 
     def start_profile(self, path: Path) -> None:
         """Sample the process with py-spy into ``path`` (collapsed stacks, which ``python -m bench.hotspots``
-        reads) until ``stop_profile``."""
+        reads) until ``stop_profile``; ``BENCH_PYSPY_RATE`` samples a second (250 unless set: a higher rate sees
+        more of a short scenario such as a, and costs the app more)."""
         assert self.process is not None
+        rate = os.environ.get('BENCH_PYSPY_RATE', '250')
         self._profiler = subprocess.Popen(
-            [str(Path(sys.executable).with_name('py-spy')), 'record', '--pid', str(self.process.pid), '--rate',
-             '250', '--gil', '--format', 'raw', '--output', str(path), '--nonblocking'],
+            [str(Path(sys.executable).with_name('py-spy')), 'record', '--pid', str(self.process.pid), '--rate', rate,
+             '--gil', '--format', 'raw', '--output', str(path), '--nonblocking'],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log)
 
     def stop_profile(self) -> None:

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlparse
@@ -344,7 +345,8 @@ class Tab:
             elif event == 'open':
                 self._navigation = asyncio.create_task(self.goto(message['path']))
             elif event == 'run_javascript':
-                await self._answer(message)
+                with suppress(PageError):  # the tab closed while the script was on its way: a browser drops it
+                    await self._answer(message)
         return handle
 
     async def _answer(self, message: dict[str, Any]) -> None:

@@ -47,8 +47,9 @@ GRACE_SECONDS = 10.0
 SWEEP_SECONDS = 5.0
 """Pages closing meanwhile wait for one sweep together: a sweep's look at the pending tasks costs about 6 µs a
 task (45 ms with a thousand pages open), however few pages are due."""
-SLICE_SECONDS = 0.005
-"""How long a sweep looks at tasks or walks closed pages before it lets the loop run (it goes on at once after)."""
+SLICE_SECONDS = 0.002
+"""How long a sweep looks at tasks or walks closed pages before it lets the loop run (it goes on at once after).
+At 5 ms, the sweep's slices were a tenth of the loop's steps over 5 ms in scenario i (docs/benchmarks.md)."""
 MAX_TRIES = 24
 TIMER_LAG_SECONDS = 30.0
 """A timer due this long ago has run (the event loop never lags that much); a view may keep its handle after."""
@@ -236,23 +237,27 @@ async def _busy_ids() -> set[int]:
     object of a bound method in a local) in the frames of ``pages`` code: a page object is ``self`` while one of its
     coroutines runs, and page code is what passes page objects around. A thousand open pages run about 7,400 tasks
     (each socket's reader, writer, pinger and ASGI task, each page's outbox): looking at them all took 45 ms, so the
-    look is taken in slices of ``SLICE_SECONDS``. Tasks that start meanwhile are looked at too, at the end. A task
-    looked at early that only later enters page code with a closed page's object would be missed: nothing does that
-    to a page closed ``GRACE_SECONDS`` ago (its socket, events and timers are gone; a pending timer keeps it)."""
+    look is taken in slices of ``SLICE_SECONDS``. Tasks that start meanwhile are looked at in a further pass, until
+    a pass ends without letting the loop run (so no task can have started unseen); each pass looks only at the
+    tasks the one before did not. A task looked at early that only later enters page code with a closed page's
+    object would be missed: nothing does that to a page closed ``GRACE_SECONDS`` ago (its socket, events and timers
+    are gone; a pending timer keeps it)."""
     me = asyncio.current_task()
-    tasks = [task for task in asyncio.all_tasks() if task is not me]
     busy: set[int] = set()
-    started = time.monotonic()
-    for index, task in enumerate(tasks):
-        if not index % 64 and time.monotonic() - started > SLICE_SECONDS:
-            await asyncio.sleep(0)
-            started = time.monotonic()
-        _note_busy(task, busy)
-    looked_at = set(tasks)
-    for task in asyncio.all_tasks():
-        if task not in looked_at and task is not me:
+    looked_at: set[asyncio.Task[Any]] = set()
+    while True:
+        fresh = [task for task in asyncio.all_tasks() if task is not me and task not in looked_at]
+        # The slice starts after ``all_tasks()``: a pass over the few tasks that started in the last pass's pauses
+        # never pauses itself, so the passes end.
+        started, paused = time.monotonic(), False
+        for index, task in enumerate(fresh):
+            if not index % 64 and time.monotonic() - started > SLICE_SECONDS:
+                await asyncio.sleep(0)
+                started, paused = time.monotonic(), True
             _note_busy(task, busy)
-    return busy
+        if not paused:
+            return busy
+        looked_at.update(fresh)
 
 
 def _note_busy(task: asyncio.Task[Any], busy: set[int]) -> None:

@@ -18,7 +18,7 @@ from chatapp.app import ChatApp
 from chatapp.errors import Invalid, NotFound
 from chatapp.schemas import ChatInfo
 from chatapp.services import conversations
-from pages.admission import build_turn
+from pages.admission import between_parts, build_turn
 from pages.chat.view import ChatView
 from pages.dormancy import Dormancy
 from pages.errors import shows_errors
@@ -80,10 +80,12 @@ async def _show(chat: ChatApp, client: Client, path: str, opener: Opener | None,
     shell = 'inbox-shell' if opener is None else 'inbox-shell inbox-shell--open'
     async with build_turn():  # see pages.admission
         with frame(title, identity, body_classes='inbox-body'), ui.element('div').classes(shell):
+            await between_parts()
             inbox = InboxView(chat, identity, active=info.conversation_id if info is not None else None)
             if info is not None:  # the list shows senders' names: those of the open conversation are known already
                 for member in info.members:
                     inbox.listing.names.setdefault(member.user.id, member.user.label)
+            await between_parts()
             with hook(ui.element('section'), 'conversation-pane').classes('conversation-pane') \
                     .props('aria-label=Conversation'):
                 if opener is None:
