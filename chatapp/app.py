@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from chatapp import health, speedups
 from chatapp.broker import Broker, make_broker
+from chatapp.checkpoints import Checkpointer
 from chatapp.db import make_engine, migrate
 from chatapp.ephemeral import Ephemeral
 from chatapp.files import Files, avatar_routes
@@ -68,6 +69,8 @@ def create_app(settings: Settings) -> ChatApp:
     chat = ChatApp(settings=settings, engine=engine, broker=broker, hub=hub, run=runner, ephemeral=ephemeral,
                    marker=marker, files=files, avatars=avatars)
 
+    checkpoints = Checkpointer(engine)
+    app.on_startup(checkpoints.start)
     app.on_startup(broker.start)
     app.on_startup(ephemeral.start)
     app.on_startup(janitor.start)
@@ -80,6 +83,7 @@ def create_app(settings: Settings) -> ChatApp:
     app.on_shutdown(broker.stop)
     app.on_shutdown(runner.shutdown)
     app.on_shutdown(runner.close_limits)
+    app.on_shutdown(checkpoints.stop)
     app.on_shutdown(engine.dispose)
     _check_socket_origin(settings)
     from chatapp.security.socket_guard import install_socket_guard

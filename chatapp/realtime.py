@@ -74,13 +74,21 @@ class Hub:
     async def dispatch(self, event: Event) -> None:
         """Hand ``event`` to each attached view of each recipient; one failing view does not stop the others.
 
-        A message goes to its sender's own views last: the others are waiting for it, while the sender's page has
-        already shown it as sent; every view's work ahead of the receivers' is time the message takes to arrive."""
+        A message goes to its sender's own views last, after a pause that lets the receivers' pages send what they
+        drew: the others are waiting for it, while the sender's page has already shown it as sent; every view's work
+        ahead of the receivers' updates is time the message takes to arrive (about 0.3 ms in scenario a, where the
+        sender's chat, inbox and title had their turn before the receiver's page was sent)."""
         recipients = event.recipients
-        if isinstance(event, MessagePosted) and (sender := event.message.sender_id) in recipients:
+        sender = event.message.sender_id if isinstance(event, MessagePosted) else None
+        if sender is not None and sender in recipients:
             recipients = (*(user_id for user_id in recipients if user_id != sender), sender)
+        delivered = False
         for user_id in recipients:
-            for view in list(self._views.get(user_id, ())):
+            views = list(self._views.get(user_id, ()))
+            if user_id == sender and delivered and views:
+                await asyncio.sleep(0)  # the receivers' outboxes, woken by their views, send now
+            for view in views:
+                delivered = True
                 try:
                     await view.handle(event)
                 except Exception:

@@ -37,6 +37,9 @@ from sqlmodel import create_engine
 from chatapp.cjk import SQLITE_FUNCTION, spaced
 
 LOCK_TIMEOUT = 30.0
+BACKSTOP_PAGES = 10_000
+"""A commit checkpoints the WAL by itself only when the log has this many pages (40 MB): the app's checkpoints run
+on a thread of their own (``chatapp.checkpoints``), and this is for a process without one."""
 READS_ONLY = 'chatapp_reads_only'
 """The execution option of an engine whose transactions only read (see the module docstring)."""
 log = logging.getLogger(__name__)
@@ -127,7 +130,8 @@ class SerializedConnection(sqlite3.Connection):
 
 def _configure(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # the driver no longer begins transactions; ``_begin`` does
-    pragmas = ('journal_mode=WAL', 'synchronous=NORMAL', 'foreign_keys=ON', f'busy_timeout={LOCK_TIMEOUT * 1000:.0f}')
+    pragmas = ('journal_mode=WAL', 'synchronous=NORMAL', 'foreign_keys=ON', f'busy_timeout={LOCK_TIMEOUT * 1000:.0f}',
+               f'wal_autocheckpoint={BACKSTOP_PAGES}')
     for pragma in pragmas:
         dbapi_connection.execute(f'PRAGMA {pragma}')
     # message search's triggers call it (revision 0009): a connection without it cannot write a message

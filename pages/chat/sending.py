@@ -112,20 +112,27 @@ class SendingView(SignedInView):
         """Store the queue in order. A send shows as "Sending…" (with everything queued behind it) only when it takes
         longer than ``SHOW_PENDING_AFTER``: most take milliseconds, and a row drawn and removed for each would cost
         more server time than the message itself."""
+        loop = asyncio.get_running_loop()
         try:
             while not self.closed and (pending := self.outbox.next()) is not None:
-                store = asyncio.ensure_future(self._store(pending))
-                done, _ = await asyncio.wait({store}, timeout=SHOW_PENDING_AFTER)
-                if not done:
-                    for waiting in self.outbox:
-                        if waiting.txn not in self._pending_rows and waiting.txn not in self._sending_rows:
-                            self._draw_pending(waiting.txn)
-                await store
+                # A timer, not a task to wait on with a timeout: a task and a wait for each message cost it another
+                # turn of the event loop on its way to the other screen.
+                slow = loop.call_later(SHOW_PENDING_AFTER, self._show_waiting)
+                try:
+                    await self._store(pending)
+                finally:
+                    slow.cancel()
         finally:
             self._sending = False
             if self._confirmed and not self._confirming:
                 self._confirming = True
                 background_tasks.create(self._confirm_later(), name='chat confirm')
+
+    def _show_waiting(self) -> None:
+        """The send under way is slow: show it, and every send queued behind it, as "Sending…"."""
+        for waiting in self.outbox:
+            if waiting.txn not in self._pending_rows and waiting.txn not in self._sending_rows:
+                self._draw_pending(waiting.txn)
 
     async def _confirm_later(self) -> None:
         """Tell the browser which sends are stored, once for a burst of them (each is one message to the tab)."""
