@@ -21,7 +21,7 @@ import threading
 
 from sqlalchemy import Engine
 
-from chatapp.sqlite import LOCK_TIMEOUT
+from chatapp.sqlite import LOCK_TIMEOUT, sqlite_file
 
 EVERY = 1.0
 """Seconds between checkpoints: at 500 messages a second the log grows by about 5,000 pages meanwhile, half the
@@ -34,8 +34,7 @@ class Checkpointer:
     other databases or one in memory)."""
 
     def __init__(self, engine: Engine, *, every: float = EVERY) -> None:
-        database = engine.url.database if engine.dialect.name == 'sqlite' else None
-        self.path = database if database and database != ':memory:' and not database.startswith('file:') else None
+        self.path = sqlite_file(engine)
         self.every = every
         self.checkpoints = 0
         self._stop = threading.Event()

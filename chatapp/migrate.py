@@ -27,6 +27,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
 
+from chatapp.sqlite import sqlite_file
+
 SCRIPT_LOCATION = Path(__file__).parent / 'migrations'
 PG_LOCK_KEY = 0x63686174_6D696772  # 'chatmigr': one advisory lock id for every chatapp process on a server
 SEARCH_TABLES = frozenset({'message_search', 'message_search_data', 'message_search_idx', 'message_search_docsize',
@@ -86,12 +88,12 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
 @contextmanager
 def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
     """Serialise migrators of one SQLite file with ``flock`` on a file beside it (POSIX; elsewhere no lock)."""
-    database = engine.url.database if engine.dialect.name == 'sqlite' else None
+    database = sqlite_file(engine)
     try:
         import fcntl
     except ImportError:  # Windows
         fcntl = None  # type: ignore[assignment]
-    if not database or database == ':memory:' or database.startswith('file:') or fcntl is None:
+    if database is None or fcntl is None:
         yield
         return
     with open(f'{database}.migrate-lock', 'a+b') as lock_file:

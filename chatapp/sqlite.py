@@ -61,6 +61,15 @@ def make_sqlite_engine(url: URL, *, pool_size: int) -> Engine:
     return engine
 
 
+def sqlite_file(engine: Engine) -> str | None:
+    """The path of ``engine``'s SQLite database file, for what works on the file beside the pool (the migration's
+    lock, the checkpointer); ``None`` for another database, one in memory, or a ``file:`` URI."""
+    database = engine.url.database if engine.dialect.name == 'sqlite' else None
+    if not database or database == ':memory:' or database.startswith('file:'):
+        return None
+    return database
+
+
 def probe_sqlite(url: URL, *, timeout: float) -> None:
     """Raise unless the database file is where the URL says and readable: a new connection (``mode=rw`` never
     creates a file) reads the schema. A read takes no lock in WAL mode, so writers never wait for a probe."""
